@@ -1,0 +1,68 @@
+"""The model card written beside every model: data, figures against baselines, limits."""
+from __future__ import annotations
+
+
+def _f(v) -> str:
+    return "—" if v is None else f"{v:.3f}"
+
+
+def _comparison(name: str, block: dict) -> list[str]:
+    rows = [f"### {name} ({block['model']['n']} examples)", "",
+            "| | macro-F1 | accuracy | refusal recall | false alarms | signal acc. | ECE |",
+            "|---|---|---|---|---|---|---|"]
+    for label, key in (("negclass", "model"), ("majority class", "majority"), ("keyword rules", "keyword_rules")):
+        m = block[key]
+        rows.append(f"| {label} | {_f(m['macro_f1'])} | {_f(m['accuracy'])} | {_f(m['refusal_recall'])} | "
+                    f"{_f(m['false_alarm_rate'])} | {_f(m.get('signal_accuracy'))} | {_f(m.get('ece'))} |")
+    m = block["model"]
+    rows += ["", "Per class (negclass): " + ", ".join(
+        f"{k} F1 {v['f1']:.2f} (n={v['support']})" for k, v in m["per_class"].items()), ""]
+    return rows
+
+
+def model_card(meta: dict, metrics: dict) -> str:
+    d = meta["data"]
+    lines = [
+        f"# Model card: negclass `{meta['name']}`", "",
+        f"Created {meta['created']} with negclass {meta['versions']['negclass']}, "
+        f"scikit-learn {meta['versions']['scikit-learn']}, spaCy {meta['versions']['spacy']}, "
+        f"NumPy {meta['versions']['numpy']}, pandas {meta['versions']['pandas']}.", "",
+        "## Intended use",
+        "Reads what a counterparty wrote (email, chat, meeting or call notes) and suggests why they",
+        "are not negotiating: `too_strong`, `too_weak`, `emotions_high`, or `none` when the text is not",
+        "a refusal. A prompt for a negotiator's judgement, not a verdict about a person.", "",
+        "## Model",
+        f"spaCy `blank('en')` with the lookup lemmatizer and rule cues, lemma 1-3-grams"
+        f"{', character 2-5-grams' if meta['selected']['use_chars'] else ''} and cue counts, then "
+        f"a linear model ({meta['selected']['linear']}, C={meta['selected']['C']}, signals `{meta['selected']['signal_mode']}`), "
+        f"probabilities calibrated ({meta['config']['calibration']}).",
+        f"A text counts as a refusal when 1 − P(none) ≥ {meta['refusal_threshold']:.3f}. "
+        f"A result is flagged low-confidence when its probability is below "
+        f"{meta['low_confidence']['min_confidence']:.2f} or its lead over the runner-up is below "
+        f"{meta['low_confidence']['min_margin']:.2f} (chosen on cross-validation so that confident "
+        f"predictions are at least {meta['config']['low_confidence_accuracy']:.0%} accurate).", "",
+        "## Data",
+        f"Files: {', '.join(d['files'])} (fingerprint `{d['fingerprint'][:16]}`).",
+        f"Training: {d['train']['examples']} examples {d['train']['reason']}.",
+        f"Held out (never trained on): {d['heldout']['examples']} examples {d['heldout']['reason']}.", "",
+        "## Results", "",
+        f"Cross-validation on the training part ({metrics['cross_validation']['n']} examples): macro-F1 "
+        f"{_f(metrics['cross_validation']['macro_f1'])}, signal accuracy "
+        f"{_f(metrics['cross_validation']['signal_accuracy'])}.", "",
+    ]
+    names = {"heldout": "Held-out split of data/", "devset": "Dev set written by other people",
+             "real-devset": "Real emails labelled by two annotators"}
+    for key, block in metrics.items():
+        if isinstance(block, dict) and "model" in block:
+            lines += _comparison(names.get(key, key), block)
+    lines += ["## Model selection (cross-validation)", "", "| model | C | signals | chars | macro-F1 | signal acc. |",
+              "|---|---|---|---|---|---|"]
+    for s in metrics["selection"]:
+        lines.append(f"| {s['linear']} | {s['C']} | {s['signal_mode']} | {s['use_chars']} | {_f(s['cv_macro_f1'])} | "
+                     f"{_f(s['cv_signal_accuracy'])} |")
+    lines += ["", "## Limits",
+              "- English only; trained mostly on written examples plus a few hundred real business emails.",
+              "- Real mail is ambiguous: people disagree on refusal versus tough-but-engaged, and so does the model.",
+              "- Sees one message at a time, without the thread's history or who the parties are.",
+              "- Low-confidence results should be read, not acted on automatically.", ""]
+    return "\n".join(lines)

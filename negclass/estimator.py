@@ -1,0 +1,150 @@
+"""The classifier: a calibrated linear model for the reason, plus the signal.
+
+``ReasonSignalClassifier`` follows scikit-learn's conventions (``fit`` returns ``self``, learned
+state ends in ``_``) and is the last step of the saved ``Pipeline``. Two ways to get the signal:
+
+* ``hierarchical``: one calibrated model for the four reasons, then per reason a model for its
+  signals, trained on that reason's examples only.
+* ``joint``: one calibrated model over the signals plus ``none``; a reason's probability is the
+  sum of its signals' probabilities.
+
+The decision is two-staged: a text is a refusal only when ``1 - P(none)`` reaches
+``refusal_threshold``; then the most probable refusal reason wins.
+"""
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+from sklearn.svm import LinearSVC
+
+from . import taxonomy
+
+
+def _linear(kind: str, C: float, seed: int):
+    """A linear classifier with balanced class weights: ``svm`` (LinearSVC) or ``logreg``."""
+    if kind == "svm":
+        return LinearSVC(C=C, class_weight="balanced", random_state=seed)
+    if kind == "logreg":
+        return LogisticRegression(C=C, class_weight="balanced", max_iter=500, tol=1e-3, random_state=seed)
+    raise ValueError(f"linear model must be 'svm' or 'logreg', not {kind!r}")
+
+
+class ReasonSignalClassifier(ClassifierMixin, BaseEstimator):
+    def __init__(self, linear: str = "svm", C: float = 0.3, signal_mode: str = "hierarchical",
+                 calibration: str = "sigmoid", cv: int = 3, refusal_threshold: float | None = None,
+                 random_state: int = 0):
+        self.linear = linear
+        self.C = C
+        self.signal_mode = signal_mode
+        self.calibration = calibration
+        self.cv = cv
+        self.refusal_threshold = refusal_threshold
+        self.random_state = random_state
+
+    def _calibrated(self):
+        folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
+        return CalibratedClassifierCV(_linear(self.linear, self.C, self.random_state), method=self.calibration,
+                                      cv=folds, ensemble=False)
+
+    def fit(self, X, y, signals=None, sample_weight=None):
+        if self.signal_mode not in {"hierarchical", "joint"}:
+            raise ValueError(f"signal_mode must be 'hierarchical' or 'joint', not {self.signal_mode!r}")
+        y = np.asarray(y, dtype=object)
+        self.classes_ = np.array(taxonomy.reasons(), dtype=object)
+        missing = set(self.classes_) - set(y)
+        if missing:
+            raise ValueError(f"training data has no example of {sorted(missing)}")
+        signals = np.asarray([None] * len(y) if signals is None else signals, dtype=object)
+        if self.signal_mode == "joint":
+            joint = np.where(y == taxonomy.NONE, taxonomy.NONE,
+                             [s if s else f"{r}:?" for r, s in zip(y, signals)]).astype(object)
+            self.joint_ = self._calibrated().fit(X, joint, sample_weight=sample_weight)
+        else:
+            self.reason_ = self._calibrated().fit(X, y, sample_weight=sample_weight)
+            self.signal_models_ = {}
+            for reason in taxonomy.refusal_reasons():
+                mask = (y == reason) & np.array([bool(s) for s in signals])
+                labels = signals[mask]
+                if len(set(labels)) >= 2:
+                    sw = None if sample_weight is None else np.asarray(sample_weight)[mask]
+                    self.signal_models_[reason] = _linear(self.linear, self.C, self.random_state).fit(X[mask], labels, sample_weight=sw)
+                elif len(labels):
+                    self.signal_models_[reason] = str(labels[0])
+        return self
+
+    # -- probabilities -------------------------------------------------------------------
+    def _joint_proba(self, X):
+        classes = list(self.joint_.classes_)
+        return classes, self.joint_.predict_proba(X)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Probabilities of the four reasons, columns in ``classes_`` order."""
+        if self.signal_mode == "joint":
+            classes, proba = self._joint_proba(X)
+            out = np.zeros((proba.shape[0], len(self.classes_)))
+            for j, label in enumerate(classes):
+                reason = taxonomy.NONE if label == taxonomy.NONE else self._reason_of(label)
+                out[:, list(self.classes_).index(reason)] += proba[:, j]
+            return out
+        order = [list(self.reason_.classes_).index(c) for c in self.classes_]
+        return self.reason_.predict_proba(X)[:, order]
+
+    @staticmethod
+    def _reason_of(label: str) -> str:
+        return label.split(":")[0] if ":" in label else taxonomy.reason_of(label)
+
+    def decide(self, proba: np.ndarray) -> np.ndarray:
+        """Reasons from reason probabilities, applying the refusal threshold."""
+        classes = list(self.classes_)
+        none = classes.index(taxonomy.NONE)
+        if self.refusal_threshold is None:
+            return self.classes_[proba.argmax(axis=1)]
+        refusal = proba.copy()
+        refusal[:, none] = -1.0
+        best = self.classes_[refusal.argmax(axis=1)]
+        return np.where(1.0 - proba[:, none] >= self.refusal_threshold, best, taxonomy.NONE).astype(object)
+
+    def predict(self, X) -> np.ndarray:
+        return self.decide(self.predict_proba(X))
+
+    def predict_signal(self, X, reasons) -> list[str | None]:
+        """The most probable signal of each row's given reason (None for ``none``)."""
+        out: list[str | None] = [None] * len(reasons)
+        if self.signal_mode == "joint":
+            classes, proba = self._joint_proba(X)
+            for i, reason in enumerate(reasons):
+                if reason == taxonomy.NONE:
+                    continue
+                cols = [j for j, c in enumerate(classes) if c != taxonomy.NONE and self._reason_of(c) == reason]
+                best = classes[max(cols, key=lambda j: proba[i, j])]
+                out[i] = None if best.endswith(":?") else best
+            return out
+        for reason, model in self.signal_models_.items():
+            rows = [i for i, r in enumerate(reasons) if r == reason]
+            if not rows:
+                continue
+            preds = [model] * len(rows) if isinstance(model, str) else model.predict(X[rows])
+            for i, s in zip(rows, preds):
+                out[i] = str(s)
+        return out
+
+    # -- explanation ---------------------------------------------------------------------
+    def reason_weights(self, reason: str, signal: str | None = None) -> np.ndarray:
+        """Per-feature weights pushing towards ``reason`` against the other classes (log-odds)."""
+        if self.signal_mode == "joint":
+            lr = self.joint_.calibrated_classifiers_[0].estimator
+            classes = list(lr.classes_)
+            target = signal if signal in classes else (taxonomy.NONE if reason == taxonomy.NONE else None)
+            rows = [classes.index(target)] if target else [
+                j for j, c in enumerate(classes) if c != taxonomy.NONE and self._reason_of(c) == reason]
+        else:
+            lr = self.reason_.calibrated_classifiers_[0].estimator
+            classes = list(lr.classes_)
+            rows = [classes.index(reason)]
+        coef = lr.coef_
+        mine = coef[rows].mean(axis=0)
+        others = np.delete(coef, rows, axis=0).mean(axis=0)
+        return mine - others

@@ -1,0 +1,198 @@
+"""Classify texts with a saved model and attach evidence and playbook tactics."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+
+from . import playbook, preprocess, store, taxonomy
+from .errors import NegclassError
+from .features import CUE_PREFIX, Parsed
+from .playbook import Tactic
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A phrase that pushed the model towards the predicted reason."""
+
+    text: str
+    start: int | None   # character offsets into the input text (None if it could not be located)
+    end: int | None
+    weight: float
+    cue: str | None = None
+
+
+@dataclass
+class Classification:
+    reason: str | None
+    signal: str | None
+    confidence: float
+    probabilities: dict[str, float]
+    low_confidence: bool
+    evidence: list[Evidence] = field(default_factory=list)
+    tactics: list[Tactic] = field(default_factory=list)
+    text_chars: int = 0            # length of the cleaned text that was classified
+    error: str | None = None
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        return d
+
+
+def _error(message: str) -> Classification:
+    return Classification(None, None, 0.0, {}, True, error=message)
+
+
+class Model:
+    """A loaded model directory: ``classify`` one text, ``classify_many`` a stream of them."""
+
+    def __init__(self, pipeline, meta: dict, path: Path | None = None):
+        self.pipeline = pipeline
+        self.meta = meta
+        self.path = path
+        self.parser = pipeline.named_steps["parse"]
+        self.features = pipeline.named_steps["features"]
+        self.clf = pipeline.named_steps["clf"]
+        self.reasons = list(self.clf.classes_)
+        self.min_confidence = float(meta["low_confidence"]["min_confidence"])
+        self.min_margin = float(meta["low_confidence"]["min_margin"])
+        self._columns = self._feature_columns()
+        self._weights: dict[tuple[str, str | None], np.ndarray] = {}
+
+    @property
+    def name(self) -> str:
+        return self.meta.get("name", self.path.name if self.path else "model")
+
+    def _feature_columns(self) -> dict:
+        """Global column index of each lemma n-gram and each cue in the feature union."""
+        offset, cols = 0, {"lemmas": {}, "cues": {}}
+        for name, trans in self.features.transformer_list:
+            names = trans.get_feature_names_out()
+            if name in cols:
+                cols[name] = {str(n): offset + i for i, n in enumerate(names)}
+            offset += len(names)
+        return cols
+
+    # -- public API ----------------------------------------------------------------------
+    def classify(self, text: str, *, html: bool | None = None) -> Classification:
+        """Classify one text (an email, a note, a chat message)."""
+        if text is None or not str(text).strip():
+            raise NegclassError("empty text: nothing to classify")
+        result = next(self.classify_many([text], html=html))
+        if result.error:
+            raise NegclassError(result.error)
+        return result
+
+    def classify_many(self, texts: Iterable[str], *, batch_size: int = 256,
+                      html: bool | None = None, explain: bool = True) -> Iterator[Classification]:
+        """Classify a stream of texts in batches, yielding one result per text, in order.
+
+        An empty text yields a result with ``error`` set instead of stopping the stream.
+        """
+        it = iter(texts)
+        while True:
+            batch = list(islice(it, batch_size))
+            if not batch:
+                return
+            yield from self._classify_batch(batch, html, explain)
+
+    # -- internals -----------------------------------------------------------------------
+    def _classify_batch(self, texts: list, html, explain: bool) -> list[Classification]:
+        cleaned = [preprocess.clean(t if isinstance(t, str) else "", html=html) for t in texts]
+        ok = [i for i, c in enumerate(cleaned) if c.text.strip()]
+        results: list[Classification] = [_error("empty text: nothing to classify")] * len(texts)
+        if not ok:
+            return results
+        parsed = self.parser.transform([cleaned[i].text for i in ok])
+        X = self.features.transform(parsed)
+        proba = self.clf.predict_proba(X)
+        reasons = list(self.clf.decide(proba))
+        signals = self.clf.predict_signal(X, reasons)
+        for row, i in enumerate(ok):
+            p = proba[row]
+            order = np.argsort(p)[::-1]
+            reason, signal = str(reasons[row]), signals[row]
+            confidence = float(p[self.reasons.index(reason)])
+            margin = float(p[order[0]] - p[order[1]])
+            low = confidence < self.min_confidence or margin < self.min_margin or reason != self.reasons[order[0]]
+            evidence = self._evidence(parsed[row], X[row], reason, signal, texts[i], cleaned[i]) if explain else []
+            results[i] = Classification(
+                reason=reason, signal=signal, confidence=round(confidence, 4),
+                probabilities={r: round(float(v), 4) for r, v in zip(self.reasons, p)},
+                low_confidence=bool(low), evidence=evidence,
+                tactics=[] if reason == taxonomy.NONE else playbook.tactics_for(reason, signal),
+                text_chars=len(cleaned[i].text))
+        return results
+
+    def _reason_weights(self, reason: str, signal: str | None) -> np.ndarray:
+        key = (reason, signal)
+        if key not in self._weights:
+            self._weights[key] = self.clf.reason_weights(reason, signal)
+        return self._weights[key]
+
+    def _evidence(self, parsed: Parsed, x, reason: str, signal, original: str, cleaned, top: int = 5) -> list[Evidence]:
+        """Phrases whose features pushed towards ``reason``: cue matches and lemma n-grams."""
+        w = self._reason_weights(reason, signal)
+        x = x.toarray().ravel() if hasattr(x, "toarray") else np.asarray(x).ravel()
+        n = len(parsed.lemmas)
+        token_score = np.zeros(n)
+        vocab = self._columns["lemmas"]
+        occurrences: dict[int, list[tuple[int, int]]] = {}
+        for size in (1, 2, 3):
+            for i in range(n - size + 1):
+                col = vocab.get(" ".join(parsed.lemmas[i:i + size]))
+                if col is not None:
+                    occurrences.setdefault(col, []).append((i, i + size))
+        for col, places in occurrences.items():
+            share = x[col] * w[col] / len(places)
+            for a, b in places:
+                token_score[a:b] += share / (b - a)
+        candidates: list[tuple[float, int, int, str | None]] = []
+        cue_cols = self._columns["cues"]
+        cue_counts = parsed.cue_counts()
+        for name, a, b in parsed.cues:
+            col = cue_cols.get(CUE_PREFIX + name)
+            if col is None:
+                continue
+            tokens = [k for k, (s, e) in enumerate(parsed.spans) if s >= a and e <= b]
+            score = x[col] * w[col] / cue_counts[CUE_PREFIX + name] + float(token_score[tokens].sum())
+            if score > 0 and name != "negation":
+                candidates.append((score, a, b, name))
+        # runs of positively weighted tokens
+        threshold = max(0.02, float(np.percentile(token_score, 90))) if n else 0.0
+        k = 0
+        while k < n:
+            if token_score[k] > threshold:
+                j = k
+                while j + 1 < n and token_score[j + 1] > 0 and parsed.spans[j + 1][0] - parsed.spans[j][1] <= 2:
+                    j += 1
+                candidates.append((float(token_score[k:j + 1].sum()), parsed.spans[k][0], parsed.spans[j][1], None))
+                k = j + 1
+            else:
+                k += 1
+        chosen: list[tuple[float, int, int, str | None]] = []
+        for cand in sorted(candidates, key=lambda c: -c[0]):
+            if all(cand[2] <= c[1] or cand[1] >= c[2] for c in chosen):
+                chosen.append(cand)
+            if len(chosen) == top:
+                break
+        out = []
+        for score, a, b, cue in sorted(chosen, key=lambda c: c[1]):
+            phrase = parsed.text[a:b]
+            start = cleaned.offset + a if cleaned.offset is not None else None
+            if start is None:
+                found = original.find(phrase)
+                start = found if found >= 0 else None
+            out.append(Evidence(text=phrase, start=start, end=None if start is None else start + len(phrase),
+                                weight=round(float(score), 4), cue=cue))
+        return out
+
+
+def load_model(path: str | Path | None = None) -> Model:
+    """Load a model directory (default: ``$NEGCLASS_MODEL`` or the shipped model)."""
+    model_dir = Path(path) if path else store.default_model_dir()
+    pipeline, meta = store.load(model_dir)
+    return Model(pipeline, meta, model_dir)

@@ -1,0 +1,140 @@
+"""Model directories on disk: atomic writes, a SHA-256 manifest checked before unpickling.
+
+A model directory holds ``pipeline.joblib`` (the fitted scikit-learn ``Pipeline``),
+``meta.json`` (labels, thresholds, versions, data fingerprint), ``metrics.json``,
+``MODEL_CARD.md`` and ``manifest.json`` with the SHA-256 of every other file.
+
+Unpickling can run code, so ``load`` refuses any directory whose files do not match their
+manifest. The manifest guards against corruption and tampering by someone who cannot also
+rewrite the manifest; only load model directories from sources you trust.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from .errors import ModelError
+
+PIPELINE = "pipeline.joblib"
+META = "meta.json"
+METRICS = "metrics.json"
+CARD = "MODEL_CARD.md"
+MANIFEST = "manifest.json"
+FORMAT = 1
+
+
+def shipped_model_dir() -> Path:
+    """The default model that comes with the project (``models/default``)."""
+    return Path(__file__).resolve().parent.parent / "models" / "default"
+
+
+def default_model_dir() -> Path:
+    """``$NEGCLASS_MODEL`` if set, else the shipped model."""
+    env = os.environ.get("NEGCLASS_MODEL")
+    return Path(env).expanduser() if env else shipped_model_dir()
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write a file so that readers see the old or the new content, never half of it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save(out_dir: Path, pipeline, meta: dict, metrics: dict, card: str) -> Path:
+    """Write a complete model directory, replacing ``out_dir`` only once everything is written."""
+    import joblib
+
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        joblib.dump(pipeline, tmp / PIPELINE, compress=3)
+        (tmp / META).write_text(json.dumps({"format": FORMAT, **meta}, indent=2, sort_keys=True) + "\n", "utf-8")
+        (tmp / METRICS).write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n", "utf-8")
+        (tmp / CARD).write_text(card, "utf-8")
+        manifest = {name: sha256_file(tmp / name) for name in (PIPELINE, META, METRICS, CARD)}
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", "utf-8")
+        old = None
+        if out_dir.exists():
+            old = out_dir.with_name(f".{out_dir.name}.old")
+            if old.exists():
+                shutil.rmtree(old)
+            os.replace(out_dir, old)
+        os.replace(tmp, out_dir)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir
+
+
+def verify(model_dir: Path) -> dict:
+    """Check every file against the manifest; return the manifest or raise ``ModelError``."""
+    model_dir = Path(model_dir)
+    if not model_dir.is_dir():
+        raise ModelError(f"no model at {model_dir} (expected a directory made by 'negclass train')")
+    try:
+        manifest = json.loads((model_dir / MANIFEST).read_text("utf-8"))
+    except FileNotFoundError:
+        raise ModelError(f"{model_dir} has no {MANIFEST}; it was not written by 'negclass train'") from None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ModelError(f"{model_dir / MANIFEST} is corrupt") from None
+    for name in (PIPELINE, META):
+        if name not in manifest:
+            raise ModelError(f"{model_dir / MANIFEST} does not list {name}")
+    for name, digest in manifest.items():
+        path = model_dir / name
+        if not path.is_file():
+            raise ModelError(f"{path} is missing")
+        if sha256_file(path) != digest:
+            raise ModelError(f"{path} does not match its checksum: the file was changed or truncated; "
+                             "refusing to load it (retrain or restore the model)")
+    return manifest
+
+
+def read_json(model_dir: Path, name: str) -> dict:
+    return json.loads((Path(model_dir) / name).read_text("utf-8"))
+
+
+def load(model_dir: Path):
+    """Verify, then load ``(pipeline, meta)`` from a model directory."""
+    import joblib
+    import sklearn
+
+    model_dir = Path(model_dir)
+    verify(model_dir)
+    meta = read_json(model_dir, META)
+    if meta.get("format") != FORMAT:
+        raise ModelError(f"{model_dir} uses model format {meta.get('format')}, this negclass reads {FORMAT}; retrain it")
+    made_with = meta.get("versions", {}).get("scikit-learn", "")
+    if made_with.split(".")[:2] != sklearn.__version__.split(".")[:2]:
+        raise ModelError(f"{model_dir} was made with scikit-learn {made_with}, but {sklearn.__version__} is installed; "
+                         f"retrain it with 'negclass train --out {model_dir}' or install scikit-learn=={made_with}")
+    try:
+        pipeline = joblib.load(model_dir / PIPELINE)
+    except Exception as exc:  # a verified file that still fails is a version problem
+        raise ModelError(f"cannot load {model_dir / PIPELINE}: {exc}; retrain the model") from None
+    return pipeline, meta

@@ -1,0 +1,219 @@
+"""Fit a model from labelled files: select by cross-validation, measure, write a model directory."""
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.dummy import DummyClassifier
+from sklearn.metrics import f1_score
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import Pipeline
+
+from . import card, dataset, preprocess, store, taxonomy
+from .baselines import KeywordRuleBaseline
+from .errors import DataError
+from .estimator import ReasonSignalClassifier
+from .evaluate import reason_metrics
+from .features import LinguisticParser, build_features
+
+log = logging.getLogger("negclass.train")
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_DATA_DIR = REPO / "data" / "corpus"
+DEFAULT_SPLIT = REPO / "data" / "split.csv"
+
+
+@dataclass
+class TrainConfig:
+    """Every knob of a training run; saved with the model and printed in its card."""
+
+    seed: int = 0
+    cv_folds: int = 5
+    linear_grid: tuple[tuple[str, float], ...] = (("svm", 0.3), ("svm", 1.0), ("svm", 3.0))
+    signal_modes: tuple[str, ...] = ("hierarchical", "joint")
+    use_chars: tuple[bool, ...] = (True, False)
+    calibration: str = "sigmoid"
+    calibration_folds: int = 3
+    word_max_features: int = 30000
+    char_max_features: int = 30000
+    cue_weight: float = 1.0
+    low_confidence_accuracy: float = 0.95   # confident OOF predictions must be at least this accurate
+    max_real_false_alarm: float = 0.05      # refusal threshold: OOF false alarms on real mail at most this
+    real_source: str = "enron-mined"        # `source` of labelled examples taken from real mail
+
+
+@dataclass
+class TrainResult:
+    out_dir: Path
+    meta: dict
+    metrics: dict = field(default_factory=dict)
+
+
+def read_split(path: Path | None) -> dict[str, str]:
+    """id -> 'train' | 'test' from the fixed split file (CSV with columns id, split)."""
+    if path is None or not Path(path).exists():
+        return {}
+    frame = pd.read_csv(path, dtype=str)
+    if not {"id", "split"} <= set(frame.columns):
+        raise DataError(path, None, "split file needs columns 'id' and 'split'")
+    return dict(zip(frame["id"], frame["split"]))
+
+
+def default_data_files() -> list[Path]:
+    return sorted(DEFAULT_DATA_DIR.glob("*.jsonl"))
+
+
+def _clean_texts(texts) -> list[str]:
+    return [preprocess.clean(t).text or t for t in texts]
+
+
+def _choose_refusal_threshold(proba, y, is_real, cfg: TrainConfig, clf: ReasonSignalClassifier) -> float:
+    best = (-1.0, 0.5)
+    present = [r for r in taxonomy.reasons() if (y == r).any()]
+    real_none = is_real & (y == taxonomy.NONE)
+    for t in np.round(np.arange(0.30, 0.951, 0.025), 3):
+        clf.refusal_threshold = float(t)
+        pred = clf.decide(proba)
+        if real_none.any() and (pred[real_none] != taxonomy.NONE).mean() > cfg.max_real_false_alarm:
+            continue
+        f1 = f1_score(y, pred, labels=present, average="macro")
+        if f1 > best[0] + 1e-9:
+            best = (f1, float(t))
+    return best[1]
+
+
+def _choose_low_confidence(proba, y, pred, cfg: TrainConfig, classes) -> dict:
+    conf = proba[np.arange(len(pred)), [list(classes).index(p) for p in pred]]
+    top2 = np.sort(proba, axis=1)[:, -2:]
+    margin = top2[:, 1] - top2[:, 0]
+    correct = pred == y
+    best = {"min_confidence": 1.0, "min_margin": 0.0, "coverage": 0.0, "accuracy_confident": None}
+    for tau in np.round(np.arange(0.30, 0.91, 0.05), 2):
+        for mu in np.round(np.arange(0.0, 0.41, 0.05), 2):
+            keep = (conf >= tau) & (margin >= mu)
+            if keep.sum() < 20:
+                continue
+            acc = correct[keep].mean()
+            if acc >= cfg.low_confidence_accuracy and keep.mean() > best["coverage"] + 1e-9:
+                best = {"min_confidence": float(tau), "min_margin": float(mu),
+                        "coverage": float(keep.mean()), "accuracy_confident": float(acc)}
+    return best
+
+
+def train(data_files: list[Path] | None = None, out_dir: Path | None = None, *, split_file: Path | None = DEFAULT_SPLIT,
+          reports: list[Path] | None = None, config: TrainConfig | None = None, name: str = "default",
+          progress=print) -> TrainResult:
+    cfg = config or TrainConfig()
+    data_files = [Path(p) for p in (data_files or default_data_files())]
+    frame = dataset.load(data_files)
+    split = read_split(split_file)
+    is_test = frame["id"].map(lambda i: split.get(i) == "test").to_numpy()
+    tr, te = frame[~is_test].reset_index(drop=True), frame[is_test].reset_index(drop=True)
+    progress(f"data: {len(frame)} examples from {len(data_files)} files; {len(tr)} train, {len(te)} held out")
+
+    parser = LinguisticParser().fit(None)
+    texts_tr = _clean_texts(tr["text"])
+    parsed_tr = parser.transform(texts_tr)
+    y = tr["reason"].to_numpy(dtype=object)
+    signals = tr["signal"].to_numpy(dtype=object)
+    is_real = (tr["source"] == cfg.real_source).to_numpy()
+
+    folds = list(StratifiedKFold(cfg.cv_folds, shuffle=True, random_state=cfg.seed).split(texts_tr, y))
+    candidates = [(lin, mode, chars) for chars in cfg.use_chars for lin in cfg.linear_grid for mode in cfg.signal_modes]
+    oof = {cand: np.zeros((len(y), 4)) for cand in candidates}
+    oof_signal = {cand: np.empty(len(y), dtype=object) for cand in candidates}
+    for k, (a, b) in enumerate(folds):
+        for chars in cfg.use_chars:
+            feats = build_features(cfg.word_max_features, cfg.char_max_features, chars, cfg.cue_weight)
+            Xa = feats.fit_transform([parsed_tr[i] for i in a])
+            Xb = feats.transform([parsed_tr[i] for i in b])
+            for lin in cfg.linear_grid:
+                for mode in cfg.signal_modes:
+                    clf = _classifier(lin, mode, cfg).fit(Xa, y[a], signals=signals[a])
+                    oof[(lin, mode, chars)][b] = clf.predict_proba(Xb)
+                    oof_signal[(lin, mode, chars)][b] = clf.predict_signal(Xb, list(y[b]))
+        progress(f"cross-validation fold {k + 1}/{cfg.cv_folds} done")
+
+    selection = []
+    for cand in candidates:
+        pred = np.array(taxonomy.reasons(), dtype=object)[oof[cand].argmax(axis=1)]
+        m = reason_metrics(y, pred, oof[cand], signals, oof_signal[cand])
+        selection.append({"linear": cand[0][0], "C": cand[0][1], "signal_mode": cand[1], "use_chars": cand[2],
+                          "cv_macro_f1": m["macro_f1"], "cv_signal_accuracy": m["signal_accuracy"]})
+    best = max(selection, key=lambda s: (round(s["cv_macro_f1"], 4), s["cv_signal_accuracy"] or 0))
+    cand = ((best["linear"], best["C"]), best["signal_mode"], best["use_chars"])
+    progress(f"selected {cand[0][0]} C={cand[0][1]} signal_mode={cand[1]} chars={cand[2]} (CV macro-F1 {best['cv_macro_f1']:.3f})")
+
+    clf = _classifier(cand[0], cand[1], cfg)
+    clf.classes_ = np.array(taxonomy.reasons(), dtype=object)
+    threshold = _choose_refusal_threshold(oof[cand], y, is_real, cfg, clf)
+    clf.refusal_threshold = threshold
+    oof_pred = clf.decide(oof[cand])
+    low_conf = _choose_low_confidence(oof[cand], y, oof_pred, cfg, clf.classes_)
+    cv_metrics = reason_metrics(y, oof_pred, oof[cand], signals, oof_signal[cand])
+
+    feats = build_features(cfg.word_max_features, cfg.char_max_features, cand[2], cfg.cue_weight)
+    X = feats.fit_transform(parsed_tr)
+    clf = _classifier(cand[0], cand[1], cfg, threshold).fit(X, y, signals=signals)
+    pipeline = Pipeline([("parse", parser), ("features", feats), ("clf", clf)])
+
+    majority = DummyClassifier(strategy="most_frequent").fit(texts_tr, y)
+    keyword = KeywordRuleBaseline().fit(texts_tr, y)
+
+    def measure(df: pd.DataFrame) -> dict:
+        texts = _clean_texts(df["text"])
+        Xe = feats.transform(parser.transform(texts))
+        proba = clf.predict_proba(Xe)
+        pred = clf.decide(proba)
+        sig = clf.predict_signal(Xe, list(pred))
+        yt = df["reason"].to_numpy(dtype=object)
+        return {"model": reason_metrics(yt, pred, proba, df["signal"].tolist(), sig),
+                "majority": reason_metrics(yt, majority.predict(texts)),
+                "keyword_rules": reason_metrics(yt, keyword.predict(texts))}
+
+    metrics = {"cross_validation": cv_metrics, "selection": selection}
+    if len(te):
+        metrics["heldout"] = measure(te)
+    for path in reports or []:
+        metrics[Path(path).stem] = measure(dataset.load([path]))
+
+    import sklearn
+    import spacy
+    meta = {
+        "name": name,
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "reasons": taxonomy.reasons(),
+        "signals": {r: taxonomy.signals(r) for r in taxonomy.reasons()},
+        "refusal_threshold": threshold,
+        "low_confidence": low_conf,
+        "selected": {"linear": cand[0][0], "C": cand[0][1], "signal_mode": cand[1], "use_chars": cand[2]},
+        "config": asdict(cfg),
+        "data": {"files": [p.name for p in data_files], "fingerprint": dataset.fingerprint(frame),
+                 "train": _counts(tr), "heldout": _counts(te)},
+        "versions": {"negclass": _version(), "scikit-learn": sklearn.__version__, "spacy": spacy.__version__,
+                     "numpy": np.__version__, "pandas": pd.__version__},
+    }
+    out_dir = Path(out_dir) if out_dir else store.shipped_model_dir()
+    store.save(out_dir, pipeline, meta, metrics, card.model_card(meta, metrics))
+    progress(f"model written to {out_dir}")
+    return TrainResult(out_dir, meta, metrics)
+
+
+def _classifier(linear: tuple[str, float], mode: str, cfg: TrainConfig, threshold=None) -> ReasonSignalClassifier:
+    return ReasonSignalClassifier(linear[0], linear[1], mode, cfg.calibration, cfg.calibration_folds,
+                                  threshold, cfg.seed)
+
+
+def _counts(df: pd.DataFrame) -> dict:
+    return {"examples": int(len(df)),
+            "reason": {k: int(v) for k, v in df["reason"].value_counts().sort_index().items()},
+            "signal": {k: int(v) for k, v in df["signal"].dropna().value_counts().sort_index().items()}}
+
+
+def _version() -> str:
+    from . import __version__
+    return __version__
