@@ -70,7 +70,7 @@ class Model:
         """Global column index of each lemma n-gram and each cue in the feature union."""
         offset, cols = 0, {"lemmas": {}, "cues": {}}
         for name, trans in self.features.transformer_list:
-            names = trans.get_feature_names_out()
+            names = trans.steps[1][1].get_feature_names_out()  # the vectoriser after the selector
             if name in cols:
                 cols[name] = {str(n): offset + i for i, n in enumerate(names)}
             offset += len(names)

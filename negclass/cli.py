@@ -1,0 +1,211 @@
+"""Command line: ``negclass classify | score | train | evaluate | playbook``.
+
+A thin layer over the library: parse arguments, call it, print. User mistakes end with a
+one-line message and exit code 2, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from pathlib import Path
+
+from .errors import NegclassError
+
+EXIT_USER_ERROR = 2
+
+
+def _add_model_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", type=Path, default=None,
+                   help="model directory (default: $NEGCLASS_MODEL or the shipped model)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="negclass", description=(
+        "Why won't they negotiate? Classify what a counterparty wrote and get the playbook."))
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("classify", help="classify one text (argument, --file, or standard input)")
+    p.add_argument("text", nargs="?", help="the text; '-' or absent reads standard input")
+    p.add_argument("--file", type=Path, help="read the text from a .txt or .eml file")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_model_option(p)
+
+    p = sub.add_parser("score", help="score a mailbox export or table into a results file")
+    p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT")
+    p.add_argument("--out", type=Path, required=True, help="output file: .csv, .jsonl or .parquet")
+    p.add_argument("--format", choices=["mbox", "maildir", "emldir", "eml", "txt", "csv", "jsonl", "parquet"],
+                   help="force the input format (default: detected)")
+    p.add_argument("--text-column", default="text")
+    p.add_argument("--id-column", default="id")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    _add_model_option(p)
+
+    p = sub.add_parser("train", help="train a model from labelled CSV/JSONL files")
+    p.add_argument("--data", type=Path, action="append", help="labelled file (repeatable; default: data/corpus)")
+    p.add_argument("--out", type=Path, required=True, help="model directory to write")
+    p.add_argument("--split", type=Path, default=None, help="held-out split file (default: data/split.csv)")
+    p.add_argument("--report", type=Path, action="append", default=[],
+                   help="also measure on this labelled file (never trained on; repeatable)")
+    p.add_argument("--seed", type=int, default=0)
+
+    p = sub.add_parser("evaluate", help="measure a model on a labelled file")
+    p.add_argument("--data", type=Path, required=True)
+    p.add_argument("--json", action="store_true")
+    _add_model_option(p)
+
+    p = sub.add_parser("playbook", help="print the playbook for one reason or all")
+    p.add_argument("reason", nargs="?")
+    return parser
+
+
+def _read_text(args) -> str:
+    if args.file is not None:
+        if not args.file.is_file():
+            raise NegclassError(f"{args.file}: no such file")
+        if args.file.suffix.lower() == ".eml":
+            from .ingest import parse_email
+            msg = parse_email(args.file.read_bytes(), str(args.file), str(args.file))
+            if msg.error:
+                raise NegclassError(f"{args.file}: {msg.error}")
+            return msg.text or ""
+        return args.file.read_text("utf-8", errors="replace")
+    if args.text is None or args.text == "-":
+        if sys.stdin.isatty():
+            print("Paste the text, then press Ctrl-D:", file=sys.stderr)
+        return sys.stdin.read()
+    return args.text
+
+
+def _print_classification(result) -> None:
+    from . import taxonomy
+
+    wrap = textwrap.TextWrapper(width=88, initial_indent="    ", subsequent_indent="    ")
+    print(f"Reason:      {result.reason} — {taxonomy.reason_label(result.reason)}")
+    print(f"Confidence:  {result.confidence:.0%}" + ("   (low confidence: read it yourself)" if result.low_confidence else ""))
+    if result.signal:
+        print(f"Signal:      {result.signal}")
+    print("Probabilities: " + "  ".join(f"{r} {p:.2f}" for r, p in result.probabilities.items()))
+    if result.evidence:
+        print("Evidence:")
+        for ev in result.evidence:
+            where = f" [{ev.start}:{ev.end}]" if ev.start is not None else ""
+            print(f'    "{ev.text}"{where}')
+    if result.tactics:
+        print("Tactics:")
+        for t in result.tactics:
+            print(f"  * {t.title}")
+            print(wrap.fill(t.do))
+            print(wrap.fill(f'Say: "{t.say}"'))
+
+
+def cmd_classify(args) -> int:
+    from .predict import load_model
+
+    text = _read_text(args)
+    if not text.strip():
+        raise NegclassError("empty text: nothing to classify")
+    result = load_model(args.model).classify(text)
+    if args.json:
+        d = result.to_dict()
+        print(json.dumps({k: d[k] for k in ("reason", "signal", "confidence", "low_confidence",
+                                               "probabilities", "evidence", "tactics")}, ensure_ascii=False, indent=2))
+    else:
+        _print_classification(result)
+    return 0
+
+
+def cmd_score(args) -> int:
+    from tqdm import tqdm
+
+    from . import ingest
+    from .output import RowWriter
+    from .predict import load_model
+    from .score import Summary, columns, score
+
+    model = load_model(args.model)
+    for p in args.inputs:
+        if not p.exists():
+            raise NegclassError(f"{p}: no such file or directory")
+    messages = ingest.read(args.inputs, args.format, args.text_column, args.id_column)
+    summary = Summary()
+    show = not args.quiet and sys.stderr.isatty()
+    with RowWriter(args.out, columns()) as out, tqdm(disable=not show, unit="msg", file=sys.stderr) as bar:
+        for row in score(model, messages):
+            out.write(row)
+            summary.add(row)
+            bar.update()
+    if not args.quiet:
+        print(summary.text(), file=sys.stderr)
+        print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_train(args) -> int:
+    from .train import DEFAULT_SPLIT, TrainConfig, train
+
+    result = train(args.data, args.out, split_file=args.split or DEFAULT_SPLIT, reports=args.report,
+                   config=TrainConfig(seed=args.seed), name=args.out.name,
+                   progress=lambda m: print(m, file=sys.stderr))
+    from .evaluate import format_report
+    for key, block in result.metrics.items():
+        if isinstance(block, dict) and "model" in block:
+            print(format_report(block["model"], f"== {key} =="))
+            print(f"baselines: majority macro-F1 {block['majority']['macro_f1']:.3f}, "
+                  f"keyword rules macro-F1 {block['keyword_rules']['macro_f1']:.3f}\n")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from . import dataset
+    from .evaluate import format_report, reason_metrics
+    from .predict import load_model
+
+    frame = dataset.load([args.data])
+    model = load_model(args.model)
+    results = list(model.classify_many(frame["text"].tolist(), explain=False))
+    bad = [i for i, r in enumerate(results) if r.error]
+    if bad:
+        raise NegclassError(f"{args.data}: {len(bad)} rows could not be classified (first: line {frame['line'][bad[0]]})")
+    reasons = model.reasons
+    proba = [[r.probabilities[c] for c in reasons] for r in results]
+    import numpy as np
+    m = reason_metrics(frame["reason"].tolist(), [r.reason for r in results], np.array(proba),
+                       frame["signal"].tolist(), [r.signal for r in results])
+    if args.json:
+        print(json.dumps(m, indent=2))
+    else:
+        print(format_report(m, f"{args.data} with model {model.name}"))
+    return 0
+
+
+def cmd_playbook(args) -> int:
+    from . import playbook, taxonomy
+
+    if args.reason and args.reason not in taxonomy.reasons():
+        raise NegclassError(f"unknown reason {args.reason!r}; expected one of {', '.join(taxonomy.reasons())}")
+    print(playbook.render(args.reason), end="")
+    return 0
+
+
+COMMANDS = {"classify": cmd_classify, "score": cmd_score, "train": cmd_train,
+            "evaluate": cmd_evaluate, "playbook": cmd_playbook}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return EXIT_USER_ERROR
+    try:
+        return COMMANDS[args.command](args)
+    except NegclassError as exc:
+        print(f"negclass: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("negclass: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0

@@ -1,0 +1,88 @@
+"""Write result rows to CSV, JSONL or Parquet, chosen by extension; atomic (temp file, rename)."""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from .errors import NegclassError
+
+OUTPUT_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
+
+
+class RowWriter:
+    """Context manager collecting rows into a temp file that replaces ``path`` on success.
+
+    If the block raises, the temp file is removed and any existing ``path`` is left untouched.
+    """
+
+    def __init__(self, path: Path, columns: list[str]):
+        self.path = Path(path)
+        self.columns = columns
+        self.kind = OUTPUT_FORMATS.get(self.path.suffix.lower())
+        if self.kind is None:
+            raise NegclassError(f"{self.path}: output must end in .csv, .jsonl or .parquet")
+        self.count = 0
+
+    def __enter__(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, self._tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
+        if self.kind == "parquet":
+            os.close(fd)
+            self._pending: list[dict] = []
+            self._pq = None
+        else:
+            self._fh = os.fdopen(fd, "w", encoding="utf-8", newline="")
+            if self.kind == "csv":
+                self._csv = csv.DictWriter(self._fh, fieldnames=self.columns, extrasaction="ignore")
+                self._csv.writeheader()
+        return self
+
+    def write(self, row: dict) -> None:
+        self.count += 1
+        if self.kind == "csv":
+            self._csv.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in self.columns})
+        elif self.kind == "jsonl":
+            self._fh.write(json.dumps({k: row.get(k) for k in self.columns}, ensure_ascii=False) + "\n")
+        else:
+            self._pending.append({k: row.get(k) for k in self.columns})
+            if len(self._pending) >= 5000:
+                self._flush_parquet()
+
+    def _flush_parquet(self) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pylist(self._pending, schema=_schema(self.columns))
+        if self._pq is None:
+            self._pq = pq.ParquetWriter(self._tmp, table.schema)
+        self._pq.write_table(table)
+        self._pending = []
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if self.kind == "parquet":
+                if exc_type is None and (self._pending or self._pq is None):
+                    self._flush_parquet()
+                if self._pq is not None:
+                    self._pq.close()
+            else:
+                self._fh.flush()
+                os.fsync(self._fh.fileno())
+                self._fh.close()
+            if exc_type is None:
+                os.replace(self._tmp, self.path)
+        finally:
+            if os.path.exists(self._tmp):
+                os.unlink(self._tmp)
+        return False
+
+
+def _schema(columns: list[str]):
+    import pyarrow as pa
+
+    types = {"confidence": pa.float64(), "low_confidence": pa.bool_(), "text_chars": pa.int64(),
+             "skipped": pa.bool_()}
+    return pa.schema([(c, types.get(c, pa.float64() if c.startswith("p_") else pa.string())) for c in columns])

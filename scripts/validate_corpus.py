@@ -1,0 +1,82 @@
+#!/usr/bin/env python
+"""Validate data/corpus: schema and labels, required fields, giveaway words, near-duplicates.
+
+Exit status 1 when anything is wrong. Near-duplicates are pairs with TF-IDF cosine above
+--threshold (default 0.9) on word 1-2-grams.
+
+    python scripts/validate_corpus.py [--threshold 0.9] [FILES...]
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from negclass import dataset  # noqa: E402
+from negclass.errors import DataError  # noqa: E402
+from negclass.train import default_data_files  # noqa: E402
+
+REQUIRED = ["id", "text", "reason", "channel", "source", "difficulty"]
+GIVEAWAYS = re.compile(r"\b(batna|leverage|no authority|win-lose|win/lose|emotions?|too strong|too weak|"
+                       r"tactical silence|sensed weakness|price[- ]only)\b", re.IGNORECASE)
+
+
+def near_duplicates(texts: list[str], threshold: float) -> list[tuple[int, int, float]]:
+    vec = TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True)
+    X = vec.fit_transform(texts)
+    pairs = []
+    for start in range(0, X.shape[0], 500):
+        sims = (X[start:start + 500] @ X.T).toarray()
+        for i, row in enumerate(sims):
+            gi = start + i
+            for j in np.nonzero(row > threshold)[0]:
+                if j > gi:
+                    pairs.append((gi, int(j), float(row[j])))
+    return pairs
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("files", nargs="*", type=Path)
+    ap.add_argument("--threshold", type=float, default=0.9)
+    args = ap.parse_args()
+    files = args.files or default_data_files()
+    try:
+        frame = dataset.load(files)
+    except DataError as exc:
+        print(f"error: {exc}")
+        return 1
+    problems = 0
+    for col in REQUIRED:
+        missing = frame[frame[col].isna()]
+        for row in missing.itertuples():
+            print(f"{row.file}:{row.line}: missing {col}")
+            problems += 1
+    refusal_without_signal = frame[(frame["reason"] != "none") & frame["signal"].isna()]
+    for row in refusal_without_signal.itertuples():
+        print(f"{row.file}:{row.line}: refusal without a signal")
+        problems += 1
+    for row in frame.itertuples():
+        m = GIVEAWAYS.search(row.text)
+        if m and row.source != "enron-mined":
+            print(f"{row.file}:{row.line}: giveaway word {m.group(0)!r}")
+            problems += 1
+    pairs = near_duplicates(frame["text"].tolist(), args.threshold)
+    for i, j, s in pairs:
+        print(f"near-duplicate ({s:.2f}): {frame['file'][i]}:{frame['line'][i]} ~ {frame['file'][j]}:{frame['line'][j]}")
+    problems += len(pairs)
+    counts = frame.groupby(["reason"]).size().to_dict()
+    print(f"{len(frame)} examples in {len(files)} files; per reason {counts}; "
+          f"{len(pairs)} near-duplicate pairs above {args.threshold}; {problems} problems")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
