@@ -1,14 +1,20 @@
 """Read messages from mailbox exports and tables: one ``Message`` per message, streamed.
 
-Formats: mbox, maildir, a folder tree of .eml, single .eml, .txt, CSV, JSONL and Parquet.
-MIME is handled by the standard library's ``email`` package (``policy.default``). A message
-that cannot be read becomes a ``Message`` with ``error`` set, never an exception.
+Formats: mbox (streamed, any size), maildir, a folder tree of .eml/.msg, single .eml, Outlook
+.msg (optional extra ``negclass[msg]``), .txt, CSV, JSONL and Parquet. MIME is handled by the
+standard library's ``email`` package (``policy.default``). A message that cannot be read becomes
+a ``Message`` with ``error`` set, never an exception.
+
+Reading happens in two steps so that parsing can run in worker processes: ``units`` streams
+cheap, picklable units (``RawMail`` with the raw bytes of one message, or an already built
+``Message`` for table rows and unreadable inputs), and ``to_message`` turns a unit into a
+``Message``. ``read`` chains both.
 """
 from __future__ import annotations
 
 import email
 import json
-import mailbox
+import re
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
@@ -17,8 +23,9 @@ from typing import Iterator
 
 from .errors import NegclassError
 
-FORMATS = ("mbox", "maildir", "emldir", "eml", "txt", "csv", "jsonl", "parquet")
-_SUFFIX = {".mbox": "mbox", ".mbx": "mbox", ".eml": "eml", ".txt": "txt", ".csv": "csv",
+FORMATS = ("mbox", "maildir", "emldir", "eml", "msg", "txt", "csv", "jsonl", "parquet")
+MSG_EXTRA_HINT = "reading Outlook .msg files needs the optional extra: pip install 'negclass[msg]'"
+_SUFFIX = {".mbox": "mbox", ".mbx": "mbox", ".eml": "eml", ".msg": "msg", ".txt": "txt", ".csv": "csv",
            ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
 
 
@@ -32,6 +39,25 @@ class Message:
     sender: str | None = None
     subject: str | None = None
     error: str | None = None
+
+    @property
+    def address(self) -> str | None:
+        """The sender's e-mail address, lower-cased (None when there is none)."""
+        if not self.sender:
+            return None
+        from email.utils import parseaddr
+
+        addr = parseaddr(self.sender)[1] or (self.sender if "@" in self.sender else "")
+        return addr.strip().strip("<>").lower() or None
+
+
+@dataclass
+class RawMail:
+    """The raw bytes of one RFC 822 message, not parsed yet."""
+
+    raw: bytes
+    id: str
+    source: str
 
 
 def detect_format(path: Path) -> str:
@@ -50,6 +76,8 @@ def detect_format(path: Path) -> str:
         return "mbox"
     if head.startswith(b"PAR1"):
         return "parquet"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):  # OLE compound file: Outlook .msg
+        return "msg"
     first = head.split(b"\n", 1)[0]
     if b":" in first and not first.startswith((b"{", b"[")) and b"," not in first.split(b":")[0]:
         return "eml"
@@ -59,17 +87,30 @@ def detect_format(path: Path) -> str:
 
 
 def _decode_part(part: EmailMessage) -> str:
-    """Text of a MIME part, surviving unknown or lying charsets."""
+    """Text of a MIME part, surviving unknown, missing or lying charsets.
+
+    The declared charset is tried strictly first; then UTF-8, then cp1252 (what undeclared
+    8-bit mail almost always is), then latin-1, which decodes any byte.
+    """
     try:
-        return part.get_content()
-    except (LookupError, UnicodeError, AssertionError, ValueError):
-        raw = part.get_payload(decode=True) or b""
-        for enc in (part.get_content_charset() or "utf-8", "utf-8", "cp1252"):
-            try:
-                return raw.decode(enc)
-            except (LookupError, UnicodeError):
-                continue
-        return raw.decode("latin-1")
+        raw = part.get_payload(decode=True)
+    except Exception:
+        raw = None
+    if raw is None:
+        try:
+            return part.get_content()
+        except Exception:
+            payload = part.get_payload()
+            return payload if isinstance(payload, str) else ""
+    declared = part.get_content_charset()
+    for enc in (declared, "utf-8", "cp1252"):
+        if not enc:
+            continue
+        try:
+            return raw.decode(enc)
+        except (LookupError, UnicodeError):
+            continue
+    return raw.decode("latin-1")
 
 
 def parse_email(raw: bytes, msg_id: str, source: str) -> Message:
@@ -99,46 +140,78 @@ def parse_email(raw: bytes, msg_id: str, source: str) -> Message:
         else:
             out.error = out.error or f"no text body (only {msg.get_content_type()})"
         return out
-    out.text = _decode_part(body)
+    try:
+        out.text = _decode_part(body)
+    except Exception as exc:
+        out.error = out.error or f"undecodable body: {exc}"
+        return out
     out.html = body.get_content_subtype() == "html"
     return out
 
 
 def _header(msg, name: str) -> str | None:
-    value = msg.get(name)
-    return None if value is None else str(value)
-
-
-def _read_mbox(path: Path) -> Iterator[Message]:
-    with open(path, "rb") as fh:
-        if not fh.read(5).startswith(b"From "):
-            yield Message(f"{path}#0", str(path), error="not an mbox file (it does not start with a 'From ' line)")
-            return
-    box = mailbox.mbox(str(path), create=False)
     try:
-        for i, key in enumerate(box.iterkeys()):
-            try:
-                raw = box.get_bytes(key)
-            except Exception as exc:
-                yield Message(f"{path}#{i}", str(path), error=f"unreadable message: {exc}")
-                continue
-            yield parse_email(raw, f"{path}#{i}", str(path))
-    finally:
-        box.close()
+        value = msg.get(name)
+    except Exception:  # a header the modern parser cannot fold: fall back to its raw text
+        value = next((v for k, v in msg.raw_items() if k.lower() == name.lower()), None)
+    return None if value is None else " ".join(str(value).split())
 
 
-def _read_maildir(path: Path) -> Iterator[Message]:
-    box = mailbox.Maildir(str(path), factory=None, create=False)
-    for i, key in enumerate(sorted(box.iterkeys())):
+_ESCAPED_FROM = re.compile(rb">+From ")
+
+
+def _is_mbox(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(5) == b"From "
+
+
+def _units_mbox(path: Path) -> Iterator[RawMail | Message]:
+    """Stream an mbox one message at a time: a new message starts at a "From " line that opens
+    the file or follows a blank line (so an unescaped "From " inside a paragraph does not split)."""
+    src = str(path)
+    if not _is_mbox(path):
+        yield Message(f"{path}#0", src, error="not an mbox file (it does not start with a 'From ' line)")
+        return
+    i = 0
+    lines: list[bytes] = []
+    prev_blank = True
+    with open(path, "rb") as fh:
+        for line in fh:
+            if prev_blank and line.startswith(b"From ") and lines:
+                yield _mbox_unit(lines, path, i)
+                i += 1
+                lines = []
+            lines.append(line)
+            prev_blank = line in (b"\n", b"\r\n")
+    if lines:
+        yield _mbox_unit(lines, path, i)
+
+
+def _mbox_unit(lines: list[bytes], path: Path, i: int) -> RawMail:
+    body = lines[1:]  # drop the "From " separator line
+    if body and body[-1] in (b"\n", b"\r\n"):
+        body = body[:-1]  # the blank line before the next separator belongs to the format
+    # undo the mbox ">From " escaping of body lines (mboxrd rule: one '>' less)
+    body = [line[1:] if line.startswith(b">") and _ESCAPED_FROM.match(line) else line for line in body]
+    return RawMail(b"".join(body), f"{path}#{i}", str(path))
+
+
+def _units_maildir(path: Path) -> Iterator[RawMail | Message]:
+    files = []
+    for sub in ("cur", "new"):
+        d = path / sub
+        if d.is_dir():
+            files += [f for f in d.iterdir() if f.is_file() and not f.name.startswith(".")]
+    for f in sorted(files, key=lambda f: (f.name.split(":", 1)[0], f.parent.name)):
         try:
-            raw = box.get_bytes(key)
-        except Exception as exc:
-            yield Message(f"{path}#{key}", str(path), error=f"unreadable message: {exc}")
+            raw = f.read_bytes()
+        except OSError as exc:
+            yield Message(f"{path}#{f.name}", str(path), error=f"cannot read: {exc.strerror}")
             continue
-        yield parse_email(raw, f"{path}#{key}", str(path))
+        yield RawMail(raw, f"{path}#{f.name.split(':', 1)[0]}", str(f))
 
 
-def _read_eml(path: Path) -> Iterator[Message]:
+def _units_eml(path: Path) -> Iterator[RawMail | Message]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -147,13 +220,59 @@ def _read_eml(path: Path) -> Iterator[Message]:
     if b"\x00" in raw[:4096]:
         yield Message(str(path), str(path), error="binary file, not an email")
         return
-    yield parse_email(raw, str(path), str(path))
+    yield RawMail(raw, str(path), str(path))
 
 
-def _read_emldir(path: Path) -> Iterator[Message]:
-    files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() == ".eml")
+def _units_emldir(path: Path) -> Iterator[RawMail | Message]:
+    files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in {".eml", ".msg"})
     for f in files:
-        yield from _read_eml(f)
+        if f.suffix.lower() == ".msg":
+            yield from _units_msg(f, strict=False)
+        else:
+            yield from _units_eml(f)
+
+
+def _units_msg(path: Path, strict: bool = True) -> Iterator[Message]:
+    """An Outlook .msg file, read with extract-msg (the optional extra ``negclass[msg]``)."""
+    try:
+        import extract_msg
+    except ImportError:
+        if strict:
+            raise NegclassError(f"{path}: {MSG_EXTRA_HINT}") from None
+        yield Message(str(path), str(path), error=MSG_EXTRA_HINT)
+        return
+    try:
+        m = extract_msg.openMsg(str(path))
+    except Exception as exc:
+        yield Message(str(path), str(path), error=f"unreadable .msg file: {exc}")
+        return
+    try:
+        out = Message(str(path), str(path))
+        mid = getattr(m, "messageId", None)
+        out.id = str(mid).strip() if mid else str(path)
+        out.sender = _opt(getattr(m, "sender", None))
+        out.subject = _opt(getattr(m, "subject", None))
+        date = getattr(m, "date", None)
+        out.date = None if date is None else str(date)
+        body = getattr(m, "body", None)
+        if body and str(body).strip():
+            out.text = str(body)
+        else:
+            html = getattr(m, "htmlBody", None)
+            if isinstance(html, bytes):
+                html = html.decode("utf-8", errors="replace")
+            if html:
+                out.text, out.html = html, True
+            else:
+                out.error = "no text body"
+        yield out
+    except Exception as exc:
+        yield Message(str(path), str(path), error=f"unreadable .msg file: {exc}")
+    finally:
+        try:
+            m.close()
+        except Exception:
+            pass
 
 
 def _read_txt(path: Path) -> Iterator[Message]:
@@ -220,16 +339,45 @@ def _opt(value) -> str | None:
     return None if value is None or value != value or str(value) == "" else str(value)
 
 
-def read(paths, fmt: str | None = None, text_column: str = "text", id_column: str = "id") -> Iterator[Message]:
-    """Stream messages from every input in turn."""
+def to_message(unit: RawMail | Message) -> Message:
+    """Parse a unit from ``units`` (a ``Message`` passes through)."""
+    if isinstance(unit, Message):
+        return unit
+    return parse_email(unit.raw, unit.id, unit.source)
+
+
+def check_inputs(paths, fmt: str | None = None) -> list[tuple[Path, str]]:
+    """Each input with its format, or a ``NegclassError`` naming the first bad one."""
+    out = []
     for p in map(Path, paths):
         if not p.exists():
             raise NegclassError(f"{p}: no such file or directory")
         kind = fmt or detect_format(p)
         if kind not in FORMATS:
             raise NegclassError(f"unknown format {kind!r}; expected one of {', '.join(FORMATS)}")
+        if kind in {"mbox", "eml", "msg", "txt", "csv", "jsonl", "parquet"} and p.is_dir():
+            raise NegclassError(f"{p}: is a folder, not a {kind} file")
+        if kind == "msg":
+            try:
+                import extract_msg  # noqa: F401
+            except ImportError:
+                raise NegclassError(f"{p}: {MSG_EXTRA_HINT}") from None
+        out.append((p, kind))
+    return out
+
+
+def units(paths, fmt: str | None = None, text_column: str = "text",
+          id_column: str = "id") -> Iterator[RawMail | Message]:
+    """Stream the units of every input in turn (see the module docstring)."""
+    for p, kind in check_inputs(paths, fmt):
         if kind in {"csv", "jsonl", "parquet"}:
             yield from _table_rows(p, kind, text_column, id_column)
         else:
-            yield from {"mbox": _read_mbox, "maildir": _read_maildir, "emldir": _read_emldir,
-                        "eml": _read_eml, "txt": _read_txt}[kind](p)
+            yield from {"mbox": _units_mbox, "maildir": _units_maildir, "emldir": _units_emldir,
+                        "eml": _units_eml, "msg": _units_msg, "txt": _read_txt}[kind](p)
+
+
+def read(paths, fmt: str | None = None, text_column: str = "text", id_column: str = "id") -> Iterator[Message]:
+    """Stream messages from every input in turn."""
+    for unit in units(paths, fmt, text_column, id_column):
+        yield to_message(unit)

@@ -86,3 +86,73 @@ def _schema(columns: list[str]):
     types = {"confidence": pa.float64(), "low_confidence": pa.bool_(), "text_chars": pa.int64(),
              "skipped": pa.bool_()}
     return pa.schema([(c, types.get(c, pa.float64() if c.startswith("p_") else pa.string())) for c in columns])
+
+
+class Spool:
+    """Rows written as they come to a hidden JSON-lines spool beside the output, with a progress
+    record; ``finish`` turns the spool into the output (atomically) and removes both.
+
+    If a run is interrupted, the spool and its progress record stay; a new ``Spool`` with
+    ``resume=True`` and the same ``key`` (what identifies the run: inputs, options) cuts the spool
+    back to the last recorded row and reports how many rows are done, so the caller skips them.
+    Rows are only counted as done once flushed to disk, so none is lost or written twice.
+    """
+
+    def __init__(self, path: Path, columns: list[str], key: dict, resume: bool = False):
+        self.path = Path(path)
+        if OUTPUT_FORMATS.get(self.path.suffix.lower()) is None:
+            raise NegclassError(f"{self.path}: output must end in .csv, .jsonl or .parquet")
+        self.columns = columns
+        self.key = key
+        self.spool = self.path.parent / f".{self.path.name}.partial.jsonl"
+        self.state = self.path.parent / f".{self.path.name}.progress.json"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.done = 0
+        size = 0
+        if resume and self.spool.exists() and self.state.exists():
+            try:
+                state = json.loads(self.state.read_text())
+            except ValueError:
+                state = {}
+            if state.get("key") != key:
+                raise NegclassError(f"{self.path}: the interrupted run used other inputs or options; "
+                                    "run again without --resume to start over")
+            self.done, size = int(state["rows"]), int(state["bytes"])
+        self._fh = open(self.spool, "r+b" if size else "wb")
+        self._fh.truncate(size)
+        self._fh.seek(size)
+        self._save(size)
+
+    def _save(self, size: int) -> None:
+        tmp = self.state.with_name(self.state.name + ".tmp")
+        tmp.write_text(json.dumps({"key": self.key, "rows": self.done, "bytes": size}))
+        os.replace(tmp, self.state)
+
+    def write(self, rows: list[dict]) -> None:
+        if not rows:
+            return
+        data = "".join(json.dumps({k: r.get(k) for k in self.columns}, ensure_ascii=False) + "\n" for r in rows)
+        self._fh.write(data.encode("utf-8"))
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        self.done += len(rows)
+        self._save(self._fh.tell())
+
+    def close(self) -> None:
+        if not self._fh.closed:
+            self._fh.close()
+
+    def rows(self):
+        with open(self.spool, encoding="utf-8") as fh:
+            for line in fh:
+                yield json.loads(line)
+
+    def finish(self) -> int:
+        """Write the output from the spool (atomic) and remove the spool; returns the row count."""
+        self.close()
+        with RowWriter(self.path, self.columns) as out:
+            for row in self.rows():
+                out.write(row)
+        self.spool.unlink(missing_ok=True)
+        self.state.unlink(missing_ok=True)
+        return out.count

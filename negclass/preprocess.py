@@ -1,19 +1,106 @@
-"""Clean a message down to what its author newly wrote: HTML to text, quoted replies,
-forwarded chains and signatures removed (quoted-reply parsing by ``mail-parser-reply``)."""
+"""Clean a message down to what its author newly wrote.
+
+HTML becomes text (``html2text``); then quoted replies, forwarded headers, '>' lines, signatures,
+mobile footers and legal disclaimers are cut with line rules that know the common mail clients
+(Gmail, Outlook desktop/web/mobile, Apple Mail, iOS, Thunderbird, Lotus Notes) in English, German,
+French, Spanish, Italian, Dutch, Portuguese, Swedish and Polish. See ``docs/ingestion.md`` for why
+these rules rather than a reply-parsing library.
+
+Rules of thumb:
+
+* a reply keeps only the text above the quoted message; inline answers between '>' lines are kept;
+* a forward with nothing (or only a short note such as "FYI") above it keeps the forwarded text,
+  since that is what the sender is passing on, minus the forward's header lines and its own
+  quoted history;
+* a message that is only quoted text has no new text: ``clean`` returns an empty text.
+
+``clean`` runs on every message at training and prediction time: keep it fast and idempotent.
+"""
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
-# Lotus Notes / Outlook forward markers that the reply parser does not know.
+_HTML_HINT = re.compile(r"<(?:html|body|div|p|br|table|span|font)\b", re.IGNORECASE)
+
+# -- boundaries ---------------------------------------------------------------------------
+_WROTE = (r"wrote|writes|schrieb|a écrit|escribió|escreveu|ha scritto|scrisse|schreef|skrev|napisał\(a\)|napisał|"
+          r"napisała|kirjoitti|írta|yazdı|написал\(а\)|написал|написала")
+# "On <date>, <name> wrote:" and translations; the intro may be wrapped over two lines.
+_REPLY_INTRO = re.compile(
+    r"^[ \t>]*(?:On|Am|Le|El|Il|Em|Op|Den|W dniu|Dne|Le\s|\S.{0,20}\d)[^\n]{0,200}(?:\n[^\n]{0,200})?"
+    r"(?:" + _WROTE + r")[ \t]*:?[ \t]*$",
+    re.IGNORECASE | re.MULTILINE)
+_ORIGINAL = re.compile(
+    r"^[ \t>]*-{2,}[ \t]*(?:Original Message|Original-Nachricht|Ursprüngliche Nachricht|Message d'origine|"
+    r"Mensaje original|Messaggio originale|Oorspronkelijk bericht|Mensagem original|Ursprungligt meddelande|"
+    r"Oryginalna wiadomość|Reply message)[ \t]*-{2,}[ \t]*$",
+    re.IGNORECASE | re.MULTILINE)
 _FORWARD = re.compile(
-    r"^[ \t]*-{3,}[ \t]*(?:Forwarded by|Original Message|Forwarded message)[^\n]*$"
-    r"|^[ \t]*Begin forwarded message:[ \t]*$",
-    re.IGNORECASE | re.MULTILINE,
-)
-_HTML_HINT = re.compile(r"<(?:html|body|div|p|br|table|span)\b", re.IGNORECASE)
-_LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pl", "sv")
+    r"^[ \t>]*-{2,}[ \t]*(?:Forwarded message|Forwarded by[^\n]*|Weitergeleitete Nachricht|Message transféré|"
+    r"Mensaje reenviado|Messaggio inoltrato|Doorgestuurd bericht|Mensagem encaminhada|Vidarebefordrat meddelande|"
+    r"Forwarded Message)[ \t]*-*[ \t]*$"
+    r"|^[ \t>]*(?:Begin forwarded message|Début du message réexpédié|Anfang der weitergeleiteten Nachricht|"
+    r"Inicio del mensaje reenviado)[ \t]*:[ \t]*$",
+    re.IGNORECASE | re.MULTILINE)
+_RULE = re.compile(r"^[ \t]*(?:_{8,}|\* \* \*|-{8,})[ \t]*$", re.MULTILINE)
+_H_FROM = r"(?:From|De|Von|Da|Van|Från|Od|Fra|Lähettäjä)"
+_H_SENT = r"(?:Sent|Date|Envoyé|Gesendet|Datum|Enviado(?: el)?|Fecha|Inviato|Data|Verzonden|Skickat|Wysłano|Sendt)"
+_H_SUBJ = r"(?:Subject|Objet|Betreff|Asunto|Oggetto|Onderwerp|Ämne|Temat|Assunto|Emne)"
+_H_TO = r"(?:To|À|An|Para|A|Aan|Till|Do|Til|cc)"
+# An Outlook/Lotus header block: a From-ish line, then Sent/To and Subject within a few lines.
+_HEADER_BLOCK = re.compile(
+    r"^[ \t>*]*(?:" + _H_FROM + r"[ \t]*:[^\n]*|[^\n]{1,120}\bon \d{1,2}/\d{1,2}/\d{2,4}[^\n]*)\n"
+    r"(?:[ \t>*]*[^\n]*\n){0,6}?"
+    r"[ \t>*]*" + _H_SUBJ + r"[ \t]*:[^\n]*$",
+    re.IGNORECASE | re.MULTILINE)
+_HEADER_LINE = re.compile(
+    r"^[ \t>*]*(?:" + _H_FROM + "|" + _H_SENT + "|" + _H_SUBJ + "|" + _H_TO + r"|Cc|Bcc|Reply-To|Importance)[ \t]*:",
+    re.IGNORECASE)
+_HEADER_SENT = re.compile(r"^[ \t>*]*(?:" + _H_SENT + "|" + _H_TO + r")[ \t]*:", re.IGNORECASE | re.MULTILINE)
+_LOTUS_SENDER = re.compile(r"\bon \d{1,2}/\d{1,2}/\d{2,4}", re.IGNORECASE)
+_QUOTED_LINE = re.compile(r"^[ \t]*>")
+
+# -- signatures, footers, disclaimers -------------------------------------------------------
+_SIG_DELIM = re.compile(r"^(?:-- ?|--|__)[ \t]*$", re.MULTILINE)
+_MOBILE = re.compile(
+    r"^[ \t]*(?:Sent from (?:my |Mail for |Yahoo |Outlook|Samsung|the )[^\n]*|Sent with [^\n]*|"
+    r"Get Outlook for [^\n]*|Von meinem [^\n]*gesendet|Envoyé de mon [^\n]*|Enviado desde mi [^\n]*|"
+    r"Inviato da[l]? [^\n]*|Verzonden (?:vanaf|met) [^\n]*|Skickat från [^\n]*|Wysłane z [^\n]*)[ \t]*$",
+    re.IGNORECASE | re.MULTILINE)
+_VALEDICTION = re.compile(
+    r"^[ \t]*(?:(?:best|kind|warm|warmest|many|with best)?[ \t]*regards|best(?: wishes)?|cheers|thanks(?: again)?|"
+    r"many thanks|thank you|thx|rgds|br|sincerely(?: yours)?|yours(?: sincerely| truly| faithfully)?|respectfully|"
+    r"all the best|talk soon|in solidarity|"
+    r"mit freundlichen grüßen|mit freundlichen grüssen|freundliche grüße|viele grüße|beste grüße|mfg|lg|"
+    r"cordialement|bien à vous|bien cordialement|salutations|"
+    r"saludos(?: cordiales)?|un saludo|atentamente|cordiali saluti|distinti saluti|saluti|"
+    r"met vriendelijke groet(?:en)?|groeten|atenciosamente|abraços|med vänliga hälsningar|hälsningar|"
+    r"z poważaniem|pozdrawiam)[ \t]*[,.!]?[ \t]*$",
+    re.IGNORECASE | re.MULTILINE)
+_DISCLAIMER = re.compile(
+    r"intended (?:only |solely |exclusively )?for (?:the )?(?:(?:sole )?use of )?(?:the )?(?:named )?"
+    r"(?:addressee|recipient|individual|person|entity)"
+    r"|if you (?:are not the intended|have received this|received this)"
+    r"|(?:confidential|privileged|proprietary)(?: information)?,? (?:and|or|and/or) (?:may be )?(?:legally )?"
+    r"(?:confidential|privileged|proprietary|exempt)"
+    r"|this (?:e-?mail|message|communication|transmission)[^.]{0,60}\b(?:is|are|may|contains?)\b[^.]{0,40}"
+    r"\b(?:confidential|privileged)"
+    r"|notify (?:the sender|us) (?:immediately|by)|please (?:notify|inform) the sender|and (?:then )?delete (?:it|this|the)"
+    r"|unauthori[sz]ed (?:use|review|disclosure|copying|dissemination)|(?:any|the) (?:use|disclosure|copying|"
+    r"distribution|dissemination)[^.]{0,60}\bis (?:strictly )?prohibited"
+    r"|free (?:of|from) (?:any )?viruses|virus(?:es)? (?:check|scan)"
+    r"|vertraulich|destinataire|destinatario|geheimhaltung",
+    re.IGNORECASE)
+
+_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!>|])")
+_TABLE_RULE = re.compile(r"^[ \t|:-]*---[ \t|:-]*$", re.MULTILINE)
+_TRAILING = re.compile(r"[ \t\u00a0]+$", re.MULTILINE)
+_BLANKS = re.compile(r"\n{3,}")
+
+_FYI = re.compile(r"\b(?:fyi|see below|below|forwarding|fwd|zur info|pour info|para su información)\b", re.IGNORECASE)
+_FORWARD_NOTE_WORDS = 40   # a note above a forward shorter than this keeps the forwarded text
+_MAX_DEPTH = 4
 
 
 @dataclass(frozen=True)
@@ -22,51 +109,146 @@ class Cleaned:
     offset: int | None   # where ``text`` starts in the original, when it is a verbatim slice
 
 
-@lru_cache(maxsize=1)
-def _reply_parser():
-    from mailparser_reply import EmailReplyParser
-
-    return EmailReplyParser(languages=list(_LANGUAGES))
-
-
 def html_to_text(html: str) -> str:
+    """HTML mail (Outlook's Word HTML included) as plain text, paragraphs and quotes kept."""
     import html2text
 
     conv = html2text.HTML2Text()
     conv.ignore_links = True
     conv.ignore_images = True
     conv.ignore_emphasis = True
+    conv.ignore_tables = True
     conv.body_width = 0
-    return conv.handle(html)
+    conv.unicode_snob = True
+    try:
+        text = conv.handle(html)
+    except Exception:  # html2text chokes on some malformed markup: fall back to dropping the tags
+        text = re.sub(r"<[^>]+>", " ", html)
+    text = _MD_ESCAPE.sub(r"\1", text)
+    text = _TABLE_RULE.sub("", text)
+    return text.replace("\u00a0", " ")
 
 
 def looks_like_html(text: str) -> bool:
     return bool(_HTML_HINT.search(text[:2000]))
 
 
-def new_text(text: str) -> str:
-    """The newest reply of a message: quoted history, forwards and signature cut off.
+def _words(text: str) -> int:
+    return len(text.split())
 
-    A message that is only a forward (nothing written above it) keeps the forwarded text,
-    since then that is what the sender is passing on.
+
+def _first_boundary(text: str):
+    """The earliest start of quoted or forwarded material: (start, end of its intro, kind) or None.
+
+    ``kind`` is "reply" (an "On ... wrote:" line), "forward" (a forward marker) or "header"
+    (an "Original Message" line, a rule or an Outlook/Lotus header block, used for replies and
+    forwards alike).
     """
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    found = []
+    m = _REPLY_INTRO.search(text)
+    if m:
+        found.append((m.start(), m.end(), "reply"))
     m = _FORWARD.search(text)
+    if m:
+        found.append((m.start(), m.end(), "forward"))
+    m = _ORIGINAL.search(text)
+    if m:
+        found.append((m.start(), m.end(), "header"))
+    m = _HEADER_BLOCK.search(text)
+    if m and (_HEADER_SENT.search(m.group(0)) or _LOTUS_SENDER.search(m.group(0).split("\n", 1)[0])):
+        found.append((m.start(), m.start(), "header"))
+    if not found:
+        return None
+    _rank = {"forward": 0, "reply": 1, "header": 2}
+    start, end, kind = min(found, key=lambda f: (f[0], _rank[f[2]]))
+    # a rule line ("____", "* * *") just above a header block belongs to it
+    before = text[:start].rstrip()
+    rule = None
+    for rule in _RULE.finditer(before):
+        pass
+    if rule is not None and not before[rule.end():].strip():
+        start = rule.start()
+    return start, end, kind
+
+
+def _skip_headers(text: str) -> str:
+    """Drop the header lines (From:, Sent:, To:, Subject: ... and Lotus sender lines) at the top."""
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if not line.strip():
+            i += 1
+            continue
+        if _HEADER_LINE.match(line) or _LOTUS_SENDER.search(line) or _RULE.match(line):
+            i += 1
+            continue
+        if i + 1 < len(lines) and _HEADER_LINE.match(lines[i + 1]) and i < 3:  # "John Smith" above "To:"
+            i += 1
+            continue
+        break
+    return "\n".join(lines[i:])
+
+
+def _drop_quoted_lines(text: str) -> str:
+    return "\n".join(line for line in text.split("\n") if not _QUOTED_LINE.match(line))
+
+
+def _strip_footer(text: str) -> str:
+    """Cut signature delimiters, mobile footers, sign-offs with what follows, and disclaimers."""
+    m = _SIG_DELIM.search(text)
     if m and text[: m.start()].strip():
         text = text[: m.start()]
-    try:
-        replies = _reply_parser().read(text).replies
-    except Exception:  # the parser is heuristic; never lose a message over it
-        replies = []
-    body = replies[0].body.strip() if replies else ""
-    if not body:  # everything looked quoted or like a signature: keep the original
-        body = text.strip()
-    return body
+    m = _MOBILE.search(text)
+    if m and text[: m.start()].strip():
+        text = text[: m.start()] + text[m.end():]
+    for m in _VALEDICTION.finditer(text):
+        if _words(text[: m.start()]) >= 3:
+            text = text[: m.end()]
+            break
+    if _DISCLAIMER.search(text):
+        paragraphs = re.split(r"\n[ \t]*\n", text)
+        kept = [p for p in paragraphs if len(_DISCLAIMER.findall(p)) < 2]
+        if kept and len(kept) < len(paragraphs):
+            text = "\n\n".join(kept)
+    return text
+
+
+def new_text(text: str, _depth: int = 0) -> str:
+    """The newest part of a plain-text message (see the module's rules of thumb)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    boundary = _first_boundary(text)
+    if boundary is None:
+        body = _drop_quoted_lines(text) if ">" in text else text
+        return _tidy(_strip_footer(body))
+    start, end, kind = boundary
+    above = _tidy(_strip_footer(_drop_quoted_lines(text[:start])))
+    rest = text[end:]
+    if kind == "reply":
+        # inline answers: lines written between the quoted ones
+        inline = _tidy(_strip_footer(_drop_quoted_lines(rest))) if not _first_boundary(rest) else ""
+        if _depth < _MAX_DEPTH and not above and inline and "\n>" in "\n" + rest:
+            return inline
+        return above
+    if _depth >= _MAX_DEPTH:
+        return above
+    if kind == "forward":
+        if _words(above) >= _FORWARD_NOTE_WORDS:
+            return above
+    elif above and not (_words(above) <= 12 and _FYI.search(above)):
+        return above  # a reply above an Outlook/Lotus block: the block is the quoted history
+    forwarded = new_text(_skip_headers(rest), _depth + 1)
+    return _tidy(f"{above}\n\n{forwarded}") if above else forwarded
+
+
+def _tidy(text: str) -> str:
+    text = _TRAILING.sub("", text)
+    return _BLANKS.sub("\n\n", text).strip()
 
 
 def clean(text: str, html: bool | None = None) -> Cleaned:
     """Clean one message. ``html`` forces HTML handling; ``None`` sniffs it."""
-    if text is None:
+    if not text:
         return Cleaned("", None)
     original = text
     if html or (html is None and looks_like_html(text)):

@@ -1,34 +1,71 @@
-"""Batch scoring: messages in, one result row per message out."""
+"""Batch scoring: messages in, one result row per message out, in input order.
+
+``score_units`` takes the cheap units streamed by ``ingest.units`` and cuts them into chunks of
+raw messages; each chunk is parsed, cleaned and classified either in this process or, with
+``jobs > 1``, in worker processes that each hold one loaded model. At most ``2 * jobs`` chunks are
+in flight, so memory stays flat however large the input; rows come back in input order.
+"""
 from __future__ import annotations
 
+import os
 import time
+from collections import deque
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Iterable, Iterator
 
 from . import taxonomy
-from .ingest import Message
+from .ingest import Message, RawMail, to_message
 from .predict import Classification, Model
 
 MESSAGE_COLUMNS = ["id", "source", "date", "from", "subject", "text_chars"]
+NO_NEW_TEXT = "no new text (empty, or only quoted text, signature or attachments)"
+CHUNK = 512
 
 
 def prediction_columns() -> list[str]:
     return (["reason", "signal", "confidence", "low_confidence"]
-            + [f"p_{r}" for r in taxonomy.reasons()] + ["tactics", "error"])
+            + [f"p_{r}" for r in taxonomy.reasons()] + ["tactics", "error", "skipped"])
 
 
 def columns() -> list[str]:
     return MESSAGE_COLUMNS + prediction_columns()
 
 
-def to_row(msg: Message, result: Classification | None) -> dict:
+@dataclass(frozen=True)
+class Me:
+    """Who "we" are: our own messages are skipped (addresses and domains, case-insensitive)."""
+
+    addresses: frozenset = frozenset()
+    domains: frozenset = frozenset()
+
+    @classmethod
+    def of(cls, addresses: Iterable[str] = (), domains: Iterable[str] = ()) -> "Me":
+        return cls(frozenset(a.strip().lower() for a in addresses if a and a.strip()),
+                   frozenset(d.strip().lower().lstrip("@") for d in domains if d and d.strip()))
+
+    def __bool__(self) -> bool:
+        return bool(self.addresses or self.domains)
+
+    def sent(self, msg: Message) -> bool:
+        addr = msg.address
+        if not addr:
+            return False
+        if addr in self.addresses:
+            return True
+        domain = addr.rsplit("@", 1)[-1]
+        return any(domain == d or domain.endswith("." + d) for d in self.domains)
+
+
+def to_row(msg: Message, result: Classification | None, skipped: bool = False) -> dict:
     row = {"id": msg.id, "source": msg.source, "date": msg.date, "from": msg.sender,
-           "subject": msg.subject, "text_chars": None, "error": msg.error}
+           "subject": msg.subject, "text_chars": None, "error": msg.error, "skipped": skipped}
     if result is not None and msg.error is None:
-        row["error"] = result.error
+        row["text_chars"] = result.text_chars
+        row["error"] = NO_NEW_TEXT if (result.error or "").startswith("empty text") else result.error
         if result.error is None:
             row.update(reason=result.reason, signal=result.signal, confidence=result.confidence,
-                       low_confidence=result.low_confidence, text_chars=result.text_chars,
+                       low_confidence=result.low_confidence,
                        tactics=";".join(t.id for t in result.tactics))
             row.update({f"p_{r}": p for r, p in result.probabilities.items()})
     return row
@@ -38,12 +75,16 @@ def to_row(msg: Message, result: Classification | None) -> dict:
 class Summary:
     rows: int = 0
     errors: int = 0
+    skipped: int = 0
     low_confidence: int = 0
     per_reason: dict = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
 
     def add(self, row: dict) -> None:
         self.rows += 1
+        if row.get("skipped"):
+            self.skipped += 1
+            return
         if row.get("error"):
             self.errors += 1
             return
@@ -57,25 +98,90 @@ class Summary:
     def text(self) -> str:
         reasons = ", ".join(f"{r} {self.per_reason.get(r, 0)}" for r in taxonomy.reasons())
         return (f"{self.rows} rows: {reasons}; low confidence {self.low_confidence}; "
-                f"errors {self.errors}; {self.rate:.0f} messages/s")
+                f"skipped {self.skipped}; errors {self.errors}; {self.rate:.0f} messages/s")
 
 
-def score(model: Model, messages: Iterable[Message], batch_size: int = 256) -> Iterator[dict]:
+def score_messages(model: Model, messages: list[Message], me: Me = Me(), batch_size: int = 256) -> list[dict]:
+    """Rows for a list of messages, in order: our own ones skipped, the rest classified."""
+    todo: dict[bool | None, list[int]] = {}
+    skipped = set()
+    for i, m in enumerate(messages):
+        if m.error is None and me and me.sent(m):
+            skipped.add(i)
+        elif m.error is None:
+            todo.setdefault(True if m.html else None, []).append(i)
+    results: dict[int, Classification] = {}
+    for html, idx in todo.items():
+        # html=None lets the cleaner sniff HTML in table rows and plain-text mail
+        for i, r in zip(idx, model.classify_many([messages[i].text or "" for i in idx], batch_size=batch_size,
+                                                 html=html, explain=False)):
+            results[i] = r
+    return [to_row(m, results.get(i), skipped=i in skipped) for i, m in enumerate(messages)]
+
+
+def score(model: Model, messages: Iterable[Message], batch_size: int = 256, me: Me = Me()) -> Iterator[dict]:
     """Score messages in batches, yielding one row per message, in input order."""
-    batch: list[Message] = []
+    it = iter(messages)
+    while batch := list(islice(it, batch_size)):
+        yield from score_messages(model, batch, me, batch_size)
 
-    def flush():
-        readable = [m for m in batch if m.error is None]
-        results = model.classify_many([m.text for m in readable], batch_size=batch_size, explain=False,
-                                      html=None)
-        by_id = dict(zip(map(id, readable), results))
-        for m in batch:
-            yield to_row(m, by_id.get(id(m)))
 
-    for msg in messages:
-        batch.append(msg)
-        if len(batch) >= batch_size:
-            yield from flush()
-            batch = []
-    if batch:
-        yield from flush()
+# -- worker processes -------------------------------------------------------------------------
+_WORKER: dict = {}
+
+
+def _init_worker(model_path, me: Me) -> None:
+    from .predict import load_model
+
+    if _WORKER.get("path") != str(model_path) or "model" not in _WORKER:
+        _WORKER["model"] = load_model(model_path)
+        _WORKER["path"] = str(model_path)
+    _WORKER["me"] = me
+
+
+def _score_chunk(chunk: list) -> list[dict]:
+    return score_messages(_WORKER["model"], [_safe_message(u) for u in chunk], _WORKER["me"])
+
+
+def _safe_message(unit: RawMail | Message) -> Message:
+    try:
+        return to_message(unit)
+    except Exception as exc:  # parse_email is meant never to raise; never lose the row if it does
+        return Message(unit.id, unit.source, error=f"unreadable message: {exc}")
+
+
+def score_units(units: Iterable[RawMail | Message], *, model: Model | None = None, model_path=None,
+                me: Me = Me(), jobs: int = 1, chunk_size: int = CHUNK) -> Iterator[list[dict]]:
+    """Yield lists of rows, one list per chunk of input units, in input order.
+
+    With ``jobs == 1`` the given ``model`` (or one loaded from ``model_path``) scores in this
+    process; with more, ``jobs`` worker processes each load the model from ``model_path`` once.
+    """
+    it = iter(units)
+    chunks = iter(lambda: list(islice(it, chunk_size)), [])
+    if jobs <= 1:
+        if model is None:
+            from .predict import load_model
+            model = load_model(model_path)
+        for chunk in chunks:
+            yield score_messages(model, [_safe_message(u) for u in chunk], me)
+        return
+
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    if model is not None and "fork" in mp.get_all_start_methods():
+        # forked workers inherit the loaded model instead of loading it again
+        _WORKER.update(model=model, path=str(model_path))
+        ctx = mp.get_context("fork")
+    else:
+        ctx = mp.get_context("spawn" if os.name != "posix" else "forkserver")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
+                             initargs=(model_path, me)) as pool:
+        pending: deque = deque()
+        for chunk in chunks:
+            pending.append(pool.submit(_score_chunk, chunk))
+            if len(pending) >= 2 * jobs:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
