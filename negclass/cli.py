@@ -32,13 +32,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     _add_model_option(p)
 
-    p = sub.add_parser("score", help="score a mailbox export or table into a results file")
+    p = sub.add_parser("score", help="score a mailbox export or table into a results file",
+                       description="Score mailbox exports (mbox, maildir, folders of .eml/.msg, .msg) or "
+                                   "tables (CSV, JSONL, Parquet with a text column): one row per message.")
     p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT")
     p.add_argument("--out", type=Path, required=True, help="output file: .csv, .jsonl or .parquet")
-    p.add_argument("--format", choices=["mbox", "maildir", "emldir", "eml", "txt", "csv", "jsonl", "parquet"],
+    p.add_argument("--format", choices=["mbox", "maildir", "emldir", "eml", "msg", "txt", "csv", "jsonl", "parquet"],
                    help="force the input format (default: detected)")
     p.add_argument("--text-column", default="text")
     p.add_argument("--id-column", default="id")
+    p.add_argument("--me", action="append", default=[], metavar="ADDRESS",
+                   help="our own address (repeatable): messages from it are skipped, not classified")
+    p.add_argument("--me-domain", action="append", default=[], metavar="DOMAIN",
+                   help="our own domain (repeatable): messages from it are skipped, not classified")
+    p.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run with the same inputs and --out, without duplicate rows")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     _add_model_option(p)
 
@@ -117,27 +126,53 @@ def cmd_classify(args) -> int:
 
 
 def cmd_score(args) -> int:
+    from itertools import islice
+
     from tqdm import tqdm
 
-    from . import ingest
-    from .output import RowWriter
+    from . import ingest, store
+    from .output import Spool
     from .predict import load_model
-    from .score import Summary, columns, score
+    from .score import Me, Summary, columns, score_units
 
-    model = load_model(args.model)
-    for p in args.inputs:
-        if not p.exists():
-            raise NegclassError(f"{p}: no such file or directory")
-    messages = ingest.read(args.inputs, args.format, args.text_column, args.id_column)
+    if args.jobs < 1:
+        raise NegclassError("--jobs must be at least 1")
+    inputs = ingest.check_inputs(args.inputs, args.format)
+    model_path = (args.model or store.default_model_dir()).resolve()
+    model = load_model(model_path)
+    me = Me.of(args.me, args.me_domain)
+
+    def stamp(p: Path) -> list:
+        st = p.stat()
+        return [str(p.resolve()), st.st_size, st.st_mtime_ns]
+
+    key = {"inputs": [stamp(p) + [k] for p, k in inputs], "text_column": args.text_column,
+           "id_column": args.id_column, "me": sorted(me.addresses), "me_domain": sorted(me.domains),
+           "model": str(model_path)}
+    spool = Spool(args.out, columns(), key, resume=args.resume)
     summary = Summary()
+    if spool.done and not args.quiet:
+        print(f"resuming after {spool.done} rows already written", file=sys.stderr)
+    units = islice(ingest.units(args.inputs, args.format, args.text_column, args.id_column), spool.done, None)
     show = not args.quiet and sys.stderr.isatty()
-    with RowWriter(args.out, columns()) as out, tqdm(disable=not show, unit="msg", file=sys.stderr) as bar:
-        for row in score(model, messages):
-            out.write(row)
-            summary.add(row)
-            bar.update()
+    try:
+        with tqdm(disable=not show, unit="msg", file=sys.stderr, initial=spool.done) as bar:
+            for rows in score_units(units, model=model, model_path=model_path, me=me, jobs=args.jobs):
+                spool.write(rows)
+                for row in rows:
+                    summary.add(row)
+                bar.update(len(rows))
+    except KeyboardInterrupt:
+        spool.close()
+        print(f"interrupted after {spool.done} rows; run the same command with --resume to continue",
+              file=sys.stderr)
+        return 130
+    finally:
+        spool.close()
+    total = spool.finish()
     if not args.quiet:
-        print(summary.text(), file=sys.stderr)
+        print(summary.text() + (f" ({total} rows in total with the resumed part)" if total != summary.rows else ""),
+              file=sys.stderr)
         print(f"wrote {args.out}", file=sys.stderr)
     return 0
 
