@@ -99,7 +99,7 @@ _TRAILING = re.compile(r"[ \t\u00a0]+$", re.MULTILINE)
 _BLANKS = re.compile(r"\n{3,}")
 
 _FYI = re.compile(r"\b(?:fyi|see below|below|forwarding|fwd|zur info|pour info|para su información)\b", re.IGNORECASE)
-_FORWARD_NOTE_WORDS = 40   # a note above a forward shorter than this keeps the forwarded text
+_FORWARD_NOTE_WORDS = 25   # a note above a forward shorter than this keeps the forwarded text
 _MAX_DEPTH = 4
 
 

@@ -58,7 +58,8 @@ class Me:
 
 
 def to_row(msg: Message, result: Classification | None, skipped: bool = False) -> dict:
-    row = {"id": msg.id, "source": msg.source, "date": msg.date, "from": msg.sender,
+    row = dict.fromkeys(columns())
+    row |= {"id": msg.id, "source": msg.source, "date": msg.date, "from": msg.sender,
            "subject": msg.subject, "text_chars": None, "error": msg.error, "skipped": skipped}
     if result is not None and msg.error is None:
         row["text_chars"] = result.text_chars
@@ -151,14 +152,15 @@ def _safe_message(unit: RawMail | Message) -> Message:
 
 
 def score_units(units: Iterable[RawMail | Message], *, model: Model | None = None, model_path=None,
-                me: Me = Me(), jobs: int = 1, chunk_size: int = CHUNK) -> Iterator[list[dict]]:
+                me: Me = Me(), jobs: int = 1, chunk_size: int | None = None) -> Iterator[list[dict]]:
     """Yield lists of rows, one list per chunk of input units, in input order.
 
     With ``jobs == 1`` the given ``model`` (or one loaded from ``model_path``) scores in this
     process; with more, ``jobs`` worker processes each load the model from ``model_path`` once.
     """
     it = iter(units)
-    chunks = iter(lambda: list(islice(it, chunk_size)), [])
+    size = chunk_size or CHUNK
+    chunks = iter(lambda: list(islice(it, size)), [])
     if jobs <= 1:
         if model is None:
             from .predict import load_model

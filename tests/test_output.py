@@ -1,0 +1,83 @@
+"""Output files: CSV, JSONL, Parquet by extension; atomic; the resumable spool."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from negclass.errors import NegclassError
+from negclass.output import RowWriter, Spool
+from negclass.score import columns
+
+ROWS = [{"id": "a", "text_chars": 3, "reason": "none", "confidence": 0.9, "low_confidence": False,
+         "p_none": 0.9, "skipped": False},
+        {"id": "b", "error": "no text body", "skipped": False},
+        {"id": "c", "from": "Sam <sam@x>", "skipped": True}]
+
+
+@pytest.mark.parametrize("ext", ["csv", "jsonl", "parquet"])
+def test_formats_by_extension(tmp_path, ext):
+    path = tmp_path / f"out.{ext}"
+    with RowWriter(path, columns()) as out:
+        for r in ROWS:
+            out.write(r)
+    frame = {"csv": pd.read_csv, "jsonl": lambda p: pd.read_json(p, lines=True), "parquet": pd.read_parquet}[ext](path)
+    assert frame["id"].tolist() == ["a", "b", "c"] and list(frame.columns) == columns()
+    assert bool(frame["skipped"].iloc[2]) is True
+
+
+def test_empty_parquet_has_the_columns(tmp_path):
+    with RowWriter(tmp_path / "e.parquet", columns()):
+        pass
+    assert list(pd.read_parquet(tmp_path / "e.parquet").columns) == columns()
+
+
+def test_failure_leaves_existing_output_untouched(tmp_path):
+    path = tmp_path / "out.csv"
+    path.write_text("old\n")
+    with pytest.raises(RuntimeError):
+        with RowWriter(path, columns()) as out:
+            out.write(ROWS[0])
+            raise RuntimeError
+    assert path.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+
+
+def test_bad_extension(tmp_path):
+    with pytest.raises(NegclassError):
+        RowWriter(tmp_path / "out.xlsx", columns())
+    with pytest.raises(NegclassError):
+        Spool(tmp_path / "out.xlsx", columns(), {})
+
+
+def test_spool_resume_cuts_back_to_the_last_recorded_row(tmp_path):
+    path = tmp_path / "out.jsonl"
+    s = Spool(path, columns(), {"k": 1})
+    s.write(ROWS[:2])
+    s._fh.write(b'{"id": "half')  # a crash in the middle of a write
+    s.close()
+    again = Spool(path, columns(), {"k": 1}, resume=True)
+    assert again.done == 2
+    again.write(ROWS[2:])
+    assert again.finish() == 3
+    assert [json.loads(line)["id"] for line in path.read_text().splitlines()] == ["a", "b", "c"]
+    assert [p.name for p in tmp_path.iterdir()] == ["out.jsonl"]
+
+
+def test_spool_without_resume_starts_over(tmp_path):
+    path = tmp_path / "out.csv"
+    s = Spool(path, columns(), {"k": 1})
+    s.write(ROWS)
+    s.close()
+    fresh = Spool(path, columns(), {"k": 1})
+    assert fresh.done == 0
+    fresh.write(ROWS[:1])
+    assert fresh.finish() == 1
+
+
+def test_spool_resume_with_another_key_is_refused(tmp_path):
+    s = Spool(tmp_path / "o.csv", columns(), {"k": 1})
+    s.write(ROWS)
+    s.close()
+    with pytest.raises(NegclassError, match="without --resume"):
+        Spool(tmp_path / "o.csv", columns(), {"k": 2}, resume=True)

@@ -1,0 +1,128 @@
+"""Scoring mail end to end: one row per message, our own mail skipped, traps not classified."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from negclass import ingest
+from negclass.cli import main
+from negclass.score import NO_NEW_TEXT, Me, Summary, columns, score, score_units
+
+MAIL = Path(__file__).resolve().parent / "fixtures" / "mail"
+ALL_INPUTS = [MAIL / p for p in ("box.mbox", "truncated.mbox", "not_email.mbox", "maildir", "emltree", "table.csv",
+                                 "table.jsonl", "table.parquet", "nasty", "clients")]
+N_ALL = 3 + 3 + 1 + 2 + 2 + 3 + 4 + 3 + 7 + 11
+
+
+def test_columns():
+    assert columns()[:6] == ["id", "source", "date", "from", "subject", "text_chars"]
+    for c in ("reason", "signal", "confidence", "low_confidence", "p_too_strong", "p_too_weak", "p_emotions_high",
+              "p_none", "tactics", "error", "skipped"):
+        assert c in columns()
+
+
+def test_me_matches_addresses_and_domains_case_insensitively():
+    msg = ingest.Message("1", "s", sender="Sam Lee <SAM@OurCo.Example>")
+    assert Me.of(["sam@ourco.example"]).sent(msg)
+    assert Me.of(domains=["OURCO.example"]).sent(msg)
+    assert Me.of(domains=["ourco.example"]).sent(ingest.Message("2", "s", sender="x@mail.ourco.example"))
+    assert not Me.of(["dana@buyer.example"], ["buyer.example"]).sent(msg)
+    assert not Me() and not Me.of().sent(msg)
+
+
+def test_one_row_per_message_with_skips_and_errors(model):
+    msgs = list(ingest.read(ALL_INPUTS))
+    rows = list(score(model, msgs, batch_size=8, me=Me.of(["sam@ourco.example"])))
+    assert len(rows) == len(msgs) == N_ALL
+    assert [r["id"] for r in rows] == [m.id for m in msgs]
+    ours = [r for r in rows if r["id"] == "<ours-1@ourco.example>"]
+    assert ours and all(r["skipped"] and r["reason"] is None for r in ours)
+    empty = next(r for r in rows if r["id"] == "<empty@x.example>")
+    assert empty["error"] == NO_NEW_TEXT and empty["reason"] is None
+    ok = [r for r in rows if not r["error"] and not r["skipped"]]
+    assert ok and all(r["reason"] and r["text_chars"] > 0 and abs(sum(r[f"p_{k}"] for k in
+                      ("too_strong", "too_weak", "emotions_high", "none")) - 1) < 1e-3 for r in ok)
+    s = Summary()
+    for r in rows:
+        s.add(r)
+    assert s.rows == N_ALL and s.skipped == 4 and "skipped 4" in s.text()
+
+
+def test_quoted_refusal_from_our_side_is_not_classified(model):
+    gmail = next(ingest.read([MAIL / "clients" / "gmail_reply.eml"]))
+    row = next(score(model, [gmail]))
+    assert row["text_chars"] < 150  # only the counterparty's two sentences
+    assert row["reason"] == "none"
+
+
+def test_jobs_give_the_same_rows_in_the_same_order(model):
+    units = list(ingest.units(ALL_INPUTS))
+    one = [r for chunk in score_units(units, model=model, chunk_size=5) for r in chunk]
+    two = [r for chunk in score_units(units, model=model, model_path=model.path, jobs=2, chunk_size=5) for r in chunk]
+    assert one == two and len(one) == N_ALL
+
+
+def test_cli_score_every_format(tmp_path, capsys):
+    out = tmp_path / "rows.jsonl"
+    assert main(["score", *map(str, ALL_INPUTS), "--out", str(out), "--me-domain", "OURCO.EXAMPLE"]) == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == N_ALL and sum(r["skipped"] for r in rows) == 4
+    err = capsys.readouterr().err
+    assert f"{N_ALL} rows" in err and "messages/s" in err and "skipped 4" in err
+    assert not list(tmp_path.glob(".rows.jsonl*"))  # spool and progress record are gone
+
+
+def test_cli_resume_continues_without_duplicates(tmp_path, monkeypatch, capsys):
+    import negclass.score as score_mod
+
+    out = tmp_path / "rows.csv"
+    args = ["score", *map(str, ALL_INPUTS), "--out", str(out), "--quiet"]
+    real = score_mod.score_messages
+    calls = {"n": 0}
+
+    def interrupted(*a, **k):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    monkeypatch.setattr(score_mod, "CHUNK", 4)
+    monkeypatch.setattr(score_mod, "score_messages", interrupted)
+    assert main(args) == 130
+    assert not out.exists() and (tmp_path / ".rows.csv.partial.jsonl").exists()
+    monkeypatch.setattr(score_mod, "score_messages", real)
+    assert main(args + ["--resume"]) == 0
+    frame = pd.read_csv(out)
+    expected = [m.id for m in ingest.read(ALL_INPUTS)]
+    assert frame["id"].tolist() == expected
+
+
+def test_cli_resume_refuses_other_inputs(tmp_path, monkeypatch):
+    import negclass.score as score_mod
+
+    out = tmp_path / "rows.csv"
+    monkeypatch.setattr(score_mod, "CHUNK", 2)
+    monkeypatch.setattr(score_mod, "score_messages", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt))
+    assert main(["score", str(MAIL / "box.mbox"), "--out", str(out), "--quiet"]) == 130
+    assert main(["score", str(MAIL / "maildir"), "--out", str(out), "--quiet", "--resume"]) == 2
+
+
+def test_cli_user_errors(tmp_path, capsys):
+    assert main(["score", str(MAIL / "nope.mbox"), "--out", str(tmp_path / "o.csv")]) == 2
+    assert main(["score", str(MAIL / "box.mbox"), "--out", str(tmp_path / "o.txt")]) == 2
+    assert main(["score", str(MAIL / "box.mbox"), "--out", str(tmp_path / "o.csv"), "--jobs", "0"]) == 2
+    assert "error" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_real_mailbox_sample_gives_one_row_per_message(tmp_path):
+    mbox = Path(__file__).resolve().parents[2] / "shared" / "data" / "enron-sample.mbox"
+    if not mbox.exists():
+        pytest.skip(f"{mbox} is not on this machine")
+    out = tmp_path / "enron.parquet"
+    assert main(["score", str(mbox), "--out", str(out), "--quiet", "--jobs", "2"]) == 0
+    frame = pd.read_parquet(out, columns=["id", "error"])
+    assert len(frame) == 23832 and frame["id"].is_unique
