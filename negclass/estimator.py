@@ -44,8 +44,11 @@ class ReasonSignalClassifier(ClassifierMixin, BaseEstimator):
         self.refusal_threshold = refusal_threshold
         self.random_state = random_state
 
-    def _calibrated(self):
-        folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
+    def _calibrated(self, labels):
+        smallest = min(np.unique(labels, return_counts=True)[1])
+        if smallest < 2:
+            raise ValueError("every class needs at least 2 examples to calibrate probabilities")
+        folds = StratifiedKFold(min(self.cv, smallest), shuffle=True, random_state=self.random_state)
         return CalibratedClassifierCV(_linear(self.linear, self.C, self.random_state), method=self.calibration,
                                       cv=folds, ensemble=False)
 
@@ -61,9 +64,21 @@ class ReasonSignalClassifier(ClassifierMixin, BaseEstimator):
         if self.signal_mode == "joint":
             joint = np.where(y == taxonomy.NONE, taxonomy.NONE,
                              [s if s else f"{r}:?" for r, s in zip(y, signals)]).astype(object)
-            self.joint_ = self._calibrated().fit(X, joint, sample_weight=sample_weight)
+            # a signal too rare to calibrate is pooled into "<reason>:?" (reason kept, signal unknown)
+            labels, counts = np.unique(joint, return_counts=True)
+            rare = {lab for lab, n in zip(labels, counts) if n < self.cv and lab != taxonomy.NONE}
+            joint = np.array([f"{self._reason_of(j)}:?" if j in rare else j for j in joint], dtype=object)
+            labels, counts = np.unique(joint, return_counts=True)
+            for lab, n in zip(labels, counts):
+                if lab.endswith(":?") and n < self.cv:  # still too rare: join the reason's largest group
+                    reason = self._reason_of(lab)
+                    peers = [(m, other) for other, m in zip(labels, counts)
+                             if other != lab and other != taxonomy.NONE and self._reason_of(other) == reason]
+                    if peers:
+                        joint[joint == lab] = max(peers)[1]
+            self.joint_ = self._calibrated(joint).fit(X, joint, sample_weight=sample_weight)
         else:
-            self.reason_ = self._calibrated().fit(X, y, sample_weight=sample_weight)
+            self.reason_ = self._calibrated(y).fit(X, y, sample_weight=sample_weight)
             self.signal_models_ = {}
             for reason in taxonomy.refusal_reasons():
                 mask = (y == reason) & np.array([bool(s) for s in signals])

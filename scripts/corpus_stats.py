@@ -1,0 +1,77 @@
+#!/usr/bin/env python
+"""Refresh the counts tables in data/README.md (between the stats markers) from data/corpus.
+
+    python scripts/corpus_stats.py          # rewrite the tables
+    python scripts/corpus_stats.py --print  # just print them
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import re
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from negclass import dataset  # noqa: E402
+from negclass.train import DEFAULT_SPLIT, default_data_files, read_split  # noqa: E402
+
+CARD = ROOT / "data" / "README.md"
+START, END = "<!-- stats:start -->", "<!-- stats:end -->"
+
+
+def table(counts: pd.Series, name: str) -> str:
+    lines = [f"| {name} | examples |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in counts.items()]
+    return "\n".join(lines)
+
+
+def stats() -> str:
+    frame = dataset.load(default_data_files())
+    split = read_split(DEFAULT_SPLIT)
+    frame["split"] = frame["id"].map(lambda i: split.get(i, "train"))
+    words = frame["text"].str.split().str.len()
+    frame["length"] = pd.cut(words, [0, 10, 30, 80, 150, 300, 10_000],
+                             labels=["1-10 words", "11-30", "31-80", "81-150", "151-300", "over 300"])
+    real = frame["source"] == "enron-mined"
+    audit = ROOT / "data" / "audit" / "review.csv"
+    parts = [
+        f"**{len(frame)} examples**; {int(real.sum())} from real mail, {int((~real).sum())} written. "
+        f"Held-out split: {int((frame['split'] == 'test').sum())} examples.",
+        "### Reason by split\n\n" + pd.crosstab(frame["reason"], frame["split"], margins=True).to_markdown(),
+        "### Signal\n\n" + table((frame["reason"] + " / " + frame["signal"].fillna("—")).value_counts().sort_index(),
+                                 "reason / signal"),
+        "### Channel\n\n" + pd.crosstab(frame["channel"], frame["reason"], margins=True).to_markdown(),
+        "### Length\n\n" + pd.crosstab(frame["length"], frame["reason"], margins=True).to_markdown(),
+        "### Difficulty\n\n" + pd.crosstab(frame["difficulty"], frame["reason"], margins=True).to_markdown(),
+        "### Voice (source)\n\n" + pd.crosstab(frame["source"], frame["reason"], margins=True).to_markdown(),
+        f"### Sectors ({frame['sector'].nunique()} distinct labels)\n\n" + table(frame["sector"].value_counts(), "sector"),
+    ]
+    if audit.exists():
+        rows = list(csv.DictReader(audit.open(encoding="utf-8")))
+        kinds = pd.Series([r["decision"] for r in rows]).value_counts().to_dict()
+        parts.append(f"### Label audit\n\n{len(rows)} flagged examples reviewed: {kinds}.")
+    return "\n\n".join(parts)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--print", action="store_true")
+    args = ap.parse_args()
+    text = stats()
+    if args.print:
+        print(text)
+        return 0
+    card = CARD.read_text("utf-8")
+    new = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda m: f"{START}\n{text}\n{END}", card, flags=re.S)
+    CARD.write_text(new, "utf-8")
+    print(f"updated {CARD}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,73 @@
+"""The shipped model through the public API."""
+import pytest
+
+import negclass
+from negclass.errors import NegclassError
+
+REFUSALS = {
+    "too_strong": "Thanks, but we've had three other firms quote on this already and we're comfortable where we are. "
+                  "No need to set up a meeting.",
+    "too_weak": "Honestly I'd rather not sit down and haggle over it, I'm no good at that sort of thing. "
+                "Just send whatever you think is fair and we'll go with it.",
+    "emotions_high": "After the way your people handled the warranty claim last year I don't see any point in "
+                     "talking. We haven't forgotten it.",
+}
+
+
+def test_classify_returns_a_complete_result(model):
+    result = model.classify(REFUSALS["too_strong"])
+    assert isinstance(result, negclass.Classification)
+    assert set(result.probabilities) == {"too_strong", "too_weak", "emotions_high", "none"}
+    assert abs(sum(result.probabilities.values()) - 1) < 1e-3
+    assert result.confidence == pytest.approx(result.probabilities[result.reason], abs=1e-4)
+    assert isinstance(result.low_confidence, bool)
+
+
+@pytest.mark.parametrize("reason", sorted(REFUSALS))
+def test_clear_refusals_get_their_reason_and_tactics(model, reason):
+    result = model.classify(REFUSALS[reason])
+    assert result.reason == reason
+    assert result.signal is not None
+    assert result.tactics and all(t.say for t in result.tactics)
+
+
+def test_ordinary_mail_is_none_without_tactics(model):
+    result = model.classify("Hi all, the invoice for October is attached. Payment is due on the 15th. Thanks, Ana")
+    assert result.reason == "none" and result.signal is None and result.tactics == []
+
+
+def test_evidence_offsets_point_into_the_input(model):
+    text = "Hi Sam,\n\nWe'll hold off until after the new year. Our current supplier is fine for now.\n\nBest,\nKim"
+    result = model.classify(text)
+    assert result.evidence
+    for ev in result.evidence:
+        assert text[ev.start:ev.end] == ev.text
+        assert ev.weight > 0
+
+
+def test_quoted_text_from_our_side_is_ignored(model):
+    ours = "Invoice 4471 is attached, due on the 30th. Thanks, Pat"
+    quoted = ("\n\nOn Tue, 3 Mar 2026 at 09:14, Dana <dana@example.com> wrote:\n"
+              "> After what happened last time we're not prepared to talk and we don't trust you.\n")
+    assert model.classify(ours + quoted).reason == model.classify(ours).reason
+
+
+def test_emotions_high_tactics_follow_the_signal(model):
+    result = model.classify("I'd need to float this upstairs before we talk numbers, it's not really my call. "
+                            "Let me see what the owners think, could be a while.")
+    assert result.reason == "emotions_high" and result.signal == "no_authority"
+    assert result.tactics[0].id.startswith("na_")
+
+
+def test_classify_many_streams_in_order_and_flags_empty_texts(model):
+    texts = [REFUSALS["too_weak"], "", "Meeting moved to 3pm Thursday, room 4B."]
+    results = list(model.classify_many(iter(texts), batch_size=2))
+    assert len(results) == 3
+    assert results[0].reason == "too_weak"
+    assert results[1].error and results[1].reason is None
+    assert results[2].reason == "none"
+
+
+def test_empty_text_is_a_clear_error(model):
+    with pytest.raises(NegclassError, match="empty text"):
+        model.classify("   \n")

@@ -1,0 +1,74 @@
+import json
+import shutil
+
+import pytest
+
+import negclass
+from negclass import store
+from negclass.errors import ModelError
+
+
+def test_saved_model_loads_and_classifies(tiny_model_dir):
+    model = negclass.load_model(tiny_model_dir)
+    result = model.classify("We have two other suppliers quoting lower, so no need to meet.")
+    assert result.reason in model.reasons
+    for name in ("pipeline.joblib", "meta.json", "metrics.json", "MODEL_CARD.md", "manifest.json"):
+        assert (tiny_model_dir / name).is_file()
+
+
+def test_tampered_file_is_refused_before_loading(tiny_model_dir, tmp_path):
+    copy = tmp_path / "m"
+    shutil.copytree(tiny_model_dir, copy)
+    with open(copy / "pipeline.joblib", "ab") as fh:
+        fh.write(b"\x00evil")
+    with pytest.raises(ModelError, match="does not match its checksum"):
+        negclass.load_model(copy)
+
+
+def test_truncated_and_missing_files(tiny_model_dir, tmp_path):
+    copy = tmp_path / "m"
+    shutil.copytree(tiny_model_dir, copy)
+    data = (copy / "pipeline.joblib").read_bytes()
+    (copy / "pipeline.joblib").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelError, match="changed or truncated"):
+        negclass.load_model(copy)
+    (copy / "manifest.json").unlink()
+    with pytest.raises(ModelError, match="no manifest.json"):
+        negclass.load_model(copy)
+    with pytest.raises(ModelError, match="no model at"):
+        negclass.load_model(tmp_path / "absent")
+
+
+def test_other_sklearn_version_says_how_to_fix(tiny_model_dir, tmp_path):
+    copy = tmp_path / "m"
+    shutil.copytree(tiny_model_dir, copy)
+    meta = json.loads((copy / "meta.json").read_text())
+    meta["versions"]["scikit-learn"] = "0.24.2"
+    (copy / "meta.json").write_text(json.dumps(meta))
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["meta.json"] = store.sha256_file(copy / "meta.json")
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelError, match="scikit-learn 0.24.2.*retrain"):
+        negclass.load_model(copy)
+
+
+def test_save_replaces_atomically_and_keeps_old_on_failure(tiny_model_dir, tmp_path, monkeypatch):
+    target = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, target)
+    before = (target / "manifest.json").read_text()
+
+    def boom(*a, **k):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("joblib.dump", boom)
+    with pytest.raises(RuntimeError):
+        store.save(target, object(), {}, {}, "card")
+    assert (target / "manifest.json").read_text() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]  # no temp leftovers
+
+
+def test_atomic_write_text(tmp_path):
+    path = tmp_path / "x.txt"
+    store.atomic_write_text(path, "one")
+    store.atomic_write_text(path, "two")
+    assert path.read_text() == "two" and len(list(tmp_path.iterdir())) == 1

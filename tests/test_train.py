@@ -1,0 +1,56 @@
+import json
+
+import numpy as np
+import pytest
+
+from negclass import store
+from negclass.estimator import ReasonSignalClassifier
+from negclass.train import DEFAULT_SPLIT, TrainConfig, _choose_low_confidence, _choose_refusal_threshold, train
+
+
+def test_refusal_threshold_respects_the_real_mail_false_alarm_cap():
+    y = np.array(["none"] * 10 + ["too_strong"] * 10, dtype=object)
+    p_refusal = np.r_[np.linspace(0.05, 0.7, 10), np.linspace(0.5, 0.95, 10)]
+    proba = np.c_[p_refusal, np.zeros(20), np.zeros(20), 1 - p_refusal]
+    clf = ReasonSignalClassifier()
+    clf.classes_ = np.array(["too_strong", "too_weak", "emotions_high", "none"], dtype=object)
+    is_real = np.r_[np.ones(10, bool), np.zeros(10, bool)]
+    t = _choose_refusal_threshold(proba, y, is_real, TrainConfig(max_real_false_alarm=0.0), clf)
+    assert t > 0.7  # no real none may be flagged
+    clf.refusal_threshold = t
+    assert (clf.decide(proba)[:10] == "none").all()
+
+
+def test_low_confidence_thresholds_reach_the_target_accuracy():
+    rng = np.random.default_rng(0)
+    n = 400
+    conf = rng.uniform(0.3, 1.0, n)
+    correct = rng.uniform(size=n) < conf  # higher confidence, more often right
+    proba = np.c_[conf, 1 - conf, np.zeros(n), np.zeros(n)]
+    classes = np.array(["too_strong", "too_weak", "emotions_high", "none"], dtype=object)
+    pred = np.array(["too_strong"] * n, dtype=object)
+    y = np.where(correct, "too_strong", "too_weak").astype(object)
+    lc = _choose_low_confidence(proba, y, pred, TrainConfig(low_confidence_accuracy=0.9), classes)
+    keep = (conf >= lc["min_confidence"]) & (np.abs(2 * conf - 1) >= lc["min_margin"])
+    assert correct[keep].mean() >= 0.9
+    assert 0 < lc["coverage"] < 1
+
+
+@pytest.mark.slow
+def test_retraining_from_data_reproduces_the_shipped_model(tmp_path):
+    shipped = store.shipped_model_dir()
+    expected = json.loads((shipped / "metrics.json").read_text())
+    meta = json.loads((shipped / "meta.json").read_text())
+    result = train(None, tmp_path / "again", split_file=DEFAULT_SPLIT, progress=lambda m: None)
+    assert result.meta["data"]["fingerprint"] == meta["data"]["fingerprint"]
+    assert result.meta["selected"] == meta["selected"]
+    assert result.meta["refusal_threshold"] == meta["refusal_threshold"]
+    assert result.metrics["heldout"]["model"]["macro_f1"] == pytest.approx(expected["heldout"]["model"]["macro_f1"])
+    assert result.metrics["cross_validation"]["macro_f1"] == pytest.approx(expected["cross_validation"]["macro_f1"])
+
+
+def test_shipped_model_beats_both_baselines_on_the_heldout_split():
+    metrics = json.loads((store.shipped_model_dir() / "metrics.json").read_text())["heldout"]
+    model = metrics["model"]["macro_f1"]
+    assert model >= metrics["majority"]["macro_f1"] + 0.3
+    assert model >= metrics["keyword_rules"]["macro_f1"] + 0.2
