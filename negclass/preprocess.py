@@ -48,12 +48,11 @@ _H_FROM = r"(?:From|De|Von|Da|Van|Från|Od|Fra|Lähettäjä)"
 _H_SENT = r"(?:Sent|Date|Envoyé|Gesendet|Datum|Enviado(?: el)?|Fecha|Inviato|Data|Verzonden|Skickat|Wysłano|Sendt)"
 _H_SUBJ = r"(?:Subject|Objet|Betreff|Asunto|Oggetto|Onderwerp|Ämne|Temat|Assunto|Emne)"
 _H_TO = r"(?:To|À|An|Para|A|Aan|Till|Do|Til|cc)"
-# An Outlook/Lotus header block: a From-ish line, then Sent/To and Subject within a few lines.
-_HEADER_BLOCK = re.compile(
-    r"^[ \t>*]*(?:" + _H_FROM + r"[ \t]*:[^\n]*|[^\n]{1,120}\bon \d{1,2}/\d{1,2}/\d{2,4}[^\n]*)\n"
-    r"(?:[ \t>*]*[^\n]*\n){0,6}?"
-    r"[ \t>*]*" + _H_SUBJ + r"[ \t]*:[^\n]*$",
-    re.IGNORECASE | re.MULTILINE)
+# An Outlook/Lotus header block: a From-ish line, then Sent/To and Subject within a few lines
+# (scanned line by line in ``_header_block``: one regex over the block backtracks badly).
+_H_FROM_LINE = re.compile(r"^[ \t>*]*" + _H_FROM + r"[ \t]*:", re.IGNORECASE | re.MULTILINE)
+_H_SUBJ_LINE = re.compile(r"^[ \t>*]*" + _H_SUBJ + r"[ \t]*:", re.IGNORECASE)
+_LOTUS_LINE = re.compile(r"^[^\n]{1,120}\bon \d{1,2}/\d{1,2}/\d{2,4}", re.IGNORECASE | re.MULTILINE)
 _HEADER_LINE = re.compile(
     r"^[ \t>*]*(?:" + _H_FROM + "|" + _H_SENT + "|" + _H_SUBJ + "|" + _H_TO + r"|Cc|Bcc|Reply-To|Importance)[ \t]*:",
     re.IGNORECASE)
@@ -154,9 +153,9 @@ def _first_boundary(text: str):
     m = _ORIGINAL.search(text)
     if m:
         found.append((m.start(), m.end(), "header"))
-    m = _HEADER_BLOCK.search(text)
-    if m and (_HEADER_SENT.search(m.group(0)) or _LOTUS_SENDER.search(m.group(0).split("\n", 1)[0])):
-        found.append((m.start(), m.start(), "header"))
+    start = _header_block(text)
+    if start is not None:
+        found.append((start, start, "header"))
     if not found:
         return None
     _rank = {"forward": 0, "reply": 1, "header": 2}
@@ -169,6 +168,24 @@ def _first_boundary(text: str):
     if rule is not None and not before[rule.end():].strip():
         start = rule.start()
     return start, end, kind
+
+
+def _header_block(text: str) -> int | None:
+    """Start of the first Outlook/Lotus header block (From:, then Sent:/To: and Subject:)."""
+    candidates = sorted({m.start() for m in _H_FROM_LINE.finditer(text)} |
+                        {m.start() for m in _LOTUS_LINE.finditer(text)})
+    for start in candidates:
+        lines = text[start:].split("\n", 8)[:8]
+        lotus = _LOTUS_SENDER.search(lines[0]) is not None
+        sent = lotus
+        for line in lines[1:]:
+            if _H_SUBJ_LINE.match(line):
+                if sent:
+                    return start
+                break
+            if _HEADER_SENT.match(line):
+                sent = True
+    return None
 
 
 def _skip_headers(text: str) -> str:
