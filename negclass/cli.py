@@ -14,6 +14,7 @@ from pathlib import Path
 from .errors import NegclassError
 
 EXIT_USER_ERROR = 2
+SHOWN_TACTICS = 4  # the rest are one 'negclass playbook REASON' away
 
 
 def _add_model_option(p: argparse.ArgumentParser) -> None:
@@ -103,10 +104,13 @@ def _print_classification(result) -> None:
             print(f'    "{ev.text}"{where}')
     if result.tactics:
         print("Tactics:")
-        for t in result.tactics:
+        for t in result.tactics[:SHOWN_TACTICS]:
             print(f"  * {t.title}")
             print(wrap.fill(t.do))
             print(wrap.fill(f'Say: "{t.say}"'))
+        more = len(result.tactics) - SHOWN_TACTICS
+        if more > 0:
+            print(f"  ({more} more: negclass playbook {result.reason})")
 
 
 def cmd_classify(args) -> int:
