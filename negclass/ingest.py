@@ -17,6 +17,7 @@ import json
 import re
 from dataclasses import dataclass
 from email import policy
+from email.header import decode_header, make_header
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Iterator
@@ -121,7 +122,7 @@ def parse_email(raw: bytes, msg_id: str, source: str) -> Message:
         return Message(msg_id, source, error=f"unreadable message: {exc}")
     out = Message(msg_id, source)
     try:
-        out.id = str(msg.get("Message-ID") or "").strip() or msg_id
+        out.id = _header(msg, "Message-ID") or msg_id
         out.date = _header(msg, "Date")
         out.sender = _header(msg, "From")
         out.subject = _header(msg, "Subject")
@@ -150,11 +151,19 @@ def parse_email(raw: bytes, msg_id: str, source: str) -> Message:
 
 
 def _header(msg, name: str) -> str | None:
-    try:
-        value = msg.get(name)
-    except Exception:  # a header the modern parser cannot fold: fall back to its raw text
-        value = next((v for k, v in msg.raw_items() if k.lower() == name.lower()), None)
-    return None if value is None else " ".join(str(value).split())
+    """A header's decoded text, unfolded. Reads the raw value (the structured header classes of
+    ``policy.default`` cost more than the rest of parsing) and decodes RFC 2047 words itself."""
+    lname = name.lower()
+    value = next((v for k, v in msg.raw_items() if k.lower() == lname), None)
+    if value is None:
+        return None
+    value = str(value)
+    if "=?" in value:
+        try:
+            value = str(make_header(decode_header(value)))
+        except Exception:
+            pass
+    return " ".join(value.split()) or None
 
 
 _ESCAPED_FROM = re.compile(rb">+From ")
