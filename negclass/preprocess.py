@@ -29,7 +29,7 @@ _WROTE = (r"wrote|writes|schrieb|a écrit|escribió|escreveu|ha scritto|scrisse|
 # "On <date>, <name> wrote:" and translations; the intro may be wrapped over two lines.
 _REPLY_INTRO = re.compile(
     r"^[ \t>]*(?:On|Am|Le|El|Il|Em|Op|Den|W dniu|Dne|Le\s|\S.{0,20}\d)[^\n]{0,200}(?:\n[^\n]{0,200})?"
-    r"(?:" + _WROTE + r")[ \t]*:?[ \t]*$",
+    r"(?:" + _WROTE + r")[ \t]*:[ \t]*$",
     re.IGNORECASE | re.MULTILINE)
 _ORIGINAL = re.compile(
     r"^[ \t>]*-{2,}[ \t]*(?:Original Message|Original-Nachricht|Ursprüngliche Nachricht|Message d'origine|"
