@@ -1,8 +1,33 @@
-"""Read and validate labelled examples (CSV or JSONL) against the taxonomy."""
+"""Read and validate labelled examples (CSV, JSONL or Parquet) against the taxonomy.
+
+Two kinds of file are accepted:
+
+* **Labelled files**: every row has ``text`` and ``reason`` (optionally ``signal`` and the other
+  ``COLUMNS``); every row is used.
+* **Scored files** written by ``negclass score`` (recognised by their ``confidence`` and ``p_none``
+  columns). Their ``reason`` and ``signal`` are the model's guesses, so a row is used only when a
+  person marked it, with columns that ``score`` never writes:
+
+  - ``correct_reason`` (and optionally ``correct_signal``) filled in: the corrected label; or
+    ``correct_signal`` alone: the predicted reason is kept, the signal corrected;
+  - ``confirmed`` set to yes/y/true/1/x: the row's ``reason`` and ``signal`` as they now stand
+    are right (so a ``reason`` edited in place counts once ``confirmed`` says yes).
+
+  Every other row is ignored, so an untouched scored file contributes nothing. The text of a
+  row is its ``text`` column when there is one, else it is read again from the message's
+  ``source`` (the mailbox or table that was scored).
+
+Every problem raises ``DataError`` naming the file and line (row number for Parquet).
+"""
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
+import re
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -11,43 +36,90 @@ from . import taxonomy
 from .errors import DataError
 
 COLUMNS = ["id", "text", "reason", "signal", "channel", "source", "difficulty", "sector", "message_id"]
+CORRECT_REASON, CORRECT_SIGNAL, CONFIRMED = "correct_reason", "correct_signal", "confirmed"
+YES = {"yes", "y", "true", "1", "x", "ok", "✓", "✔"}
+NO = {"", "no", "n", "false", "0"}
+NEAR_DUPLICATE = 0.9   # TF-IDF cosine (word 1-2-grams) at or above which two texts are near-duplicates
 
 
 def _blank(value) -> bool:
     return value is None or (isinstance(value, float) and value != value) or str(value).strip() == ""
 
 
+def is_scored(columns) -> bool:
+    """Whether a table with these columns was written by ``negclass score``."""
+    return {"confidence", f"p_{taxonomy.NONE}"} <= set(columns)
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise DataError(path, line, f"not UTF-8 text ({exc.reason}, byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
+                                    "save the file as UTF-8 (in Excel: 'CSV UTF-8')") from None
+
+
+def _jsonl_rows(path: Path, text: str):
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(path, lineno, f"not valid JSON ({exc.msg})") from None
+        if not isinstance(row, dict):
+            raise DataError(path, lineno, "expected a JSON object per line")
+        yield lineno, row
+
+
+def _csv_rows(path: Path, text: str):
+    """Rows with the line each record starts on (records may span lines)."""
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+        if not header or not any(h.strip() for h in header):
+            raise DataError(path, 1, "empty file or empty header line; expected a header such as 'text,reason'")
+        header = [h.strip() for h in header]
+        start = reader.line_num + 1
+        for record in reader:
+            lineno, start = start, reader.line_num + 1
+            if not any(field.strip() for field in record):
+                continue
+            if len(record) > len(header):
+                if any(field.strip() for field in record[len(header):]):
+                    raise DataError(path, lineno, f"{len(record)} fields but the header has {len(header)} "
+                                                  "(a comma or quote out of place?)")
+                record = record[:len(header)]
+            record += [""] * (len(header) - len(record))
+            yield lineno, dict(zip(header, record))
+    except csv.Error as exc:
+        raise DataError(path, reader.line_num, f"cannot read as CSV ({exc})") from None
+
+
+def _parquet_rows(path: Path):
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:
+        raise DataError(path, None, f"cannot read as Parquet ({exc})") from None
+    for i, row in enumerate(table.to_pylist(), 1):
+        yield i, row
+
+
 def _rows(path: Path):
-    """Yield (line number, dict) from a CSV or JSONL file, with the file's own line numbers."""
+    """Yield (line number, dict) from a CSV, JSONL or Parquet file, with the file's own line numbers."""
     suffix = path.suffix.lower()
     if suffix in {".jsonl", ".json", ".ndjson"}:
-        try:
-            handle = path.open(encoding="utf-8")
-            with handle:
-                for lineno, line in enumerate(handle, 1):
-                    if not line.strip():
-                        continue
-                    try:
-                        row = json.loads(line)
-                    except json.JSONDecodeError as exc:
-                        raise DataError(path, lineno, f"not valid JSON ({exc.msg})") from None
-                    if not isinstance(row, dict):
-                        raise DataError(path, lineno, "expected a JSON object per line")
-                    yield lineno, row
-        except UnicodeDecodeError as exc:
-            raise DataError(path, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        yield from _jsonl_rows(path, _decode(path, path.read_bytes()))
     elif suffix == ".csv":
-        try:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            raise DataError(path, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise DataError(path, None, f"cannot read as CSV ({exc})") from None
-        # line numbers: header is line 1; rows with embedded newlines make this approximate
-        for i, row in enumerate(frame.to_dict("records")):
-            yield i + 2, row
+        yield from _csv_rows(path, _decode(path, path.read_bytes()))
+    elif suffix in {".parquet", ".pq"}:
+        yield from _parquet_rows(path)
     else:
-        raise DataError(path, None, f"unsupported file type {suffix or '(none)'}; use .csv or .jsonl")
+        raise DataError(path, None, f"unsupported file type {suffix or '(none)'}; use .csv, .jsonl or .parquet")
 
 
 def validate_row(row: dict, path: Path, lineno: int) -> dict:
@@ -80,17 +152,139 @@ def validate_row(row: dict, path: Path, lineno: int) -> dict:
     return out
 
 
-def load(paths) -> pd.DataFrame:
-    """Load labelled files into one frame with columns ``COLUMNS`` plus ``file`` and ``line``.
+# -- scored files -------------------------------------------------------------------------------
+def scored_label(row: dict, path: Path, lineno: int) -> tuple[str, str | None, str] | None:
+    """``(reason, signal, how)`` a person gave this scored row, or None when they did not mark it.
 
-    Any contract violation raises ``DataError`` naming the file and line; duplicate ids too.
+    ``how`` is ``"corrected"`` or ``"confirmed"``. See the module docstring for the rule.
     """
+    mark = row.get(CONFIRMED)
+    mark = "" if _blank(mark) else str(mark).strip().lower()
+    if mark not in YES and mark not in NO:
+        raise DataError(path, lineno, f"{CONFIRMED!r} is {row.get(CONFIRMED)!r}; use yes (or leave it empty)")
+    reason, signal = row.get(CORRECT_REASON), row.get(CORRECT_SIGNAL)
+    if not _blank(reason):
+        return str(reason).strip(), None if _blank(signal) else str(signal).strip(), "corrected"
+    if not _blank(signal):
+        return _cell(row.get("reason")), str(signal).strip(), "corrected"
+    if mark in YES:
+        return _cell(row.get("reason")), None if _blank(row.get("signal")) else _cell(row.get("signal")), "confirmed"
+    return None
+
+
+def _cell(value) -> str:
+    return "" if _blank(value) else str(value).strip()
+
+
+def _scored_rows(path: Path, rows, counts: dict):
+    """Turn the marked rows of a scored file into labelled rows; texts are filled in later."""
+    for lineno, row in rows:
+        label = scored_label(row, path, lineno)
+        if label is None:
+            continue
+        reason, signal, how = label
+        counts[how] = counts.get(how, 0) + 1
+        if not _blank(row.get("error")) and _blank(row.get("text")):
+            raise DataError(path, lineno, f"this message could not be scored ({row['error']}); "
+                                          "it has no text to learn from: clear its label")
+        out = {k: row.get(k) for k in ("id", "text", "channel", "difficulty", "sector")}
+        out.update(reason=reason, signal=signal, message_id=None if _blank(row.get("id")) else str(row["id"]))
+        yield lineno, out, None if _blank(row.get("source")) else str(row["source"])
+
+
+def _fill_texts(path: Path, pending: list[tuple[int, dict, str | None]]) -> None:
+    """Read the text of scored rows without a ``text`` column from the mailbox or table they came from."""
+    from . import ingest
+
+    by_source: dict[str, list[tuple[int, dict]]] = {}
+    for lineno, row, source in pending:
+        if source is None:
+            raise DataError(path, lineno, "no 'text' and no 'source' to read it from; add a 'text' column")
+        by_source.setdefault(source, []).append((lineno, row))
+    for source, rows in by_source.items():
+        found = _locate(path, source)
+        if found is None:
+            raise DataError(path, rows[0][0], f"cannot find the text of this message: its source {source!r} does not "
+                                              "exist here; run from the folder you scored in, or add a 'text' column")
+        wanted = {str(r["id"]) for _, r in rows if not _blank(r.get("id"))}
+        texts: dict[str, str | None] = {}
+        first: list = []
+        try:
+            for msg in ingest.read([found]):
+                if len(first) < 2:
+                    first.append(msg)
+                key = msg.id if str(found) == source else msg.id.replace(str(found), source, 1)
+                if key in wanted:
+                    texts[key] = msg.text if msg.error is None else None
+        except Exception as exc:  # noqa: BLE001 - any failure to re-read is the user's to fix
+            raise DataError(path, rows[0][0], f"cannot read the text back from {source!r}: {exc}") from None
+        messages = first
+        single = messages[0].text if len(messages) == 1 and messages[0].error is None else None
+        for lineno, row in rows:
+            text = texts.get(str(row.get("id"))) or single
+            if _blank(text):
+                raise DataError(path, lineno, f"cannot find the text of message {row.get('id')!r} in {source!r}; "
+                                              "add a 'text' column")
+            row["text"] = text
+
+
+def _locate(path: Path, source: str) -> Path | None:
+    for candidate in (Path(source), path.parent / source):
+        if candidate.exists():
+            return candidate
+    return None
+
+
+# -- loading ------------------------------------------------------------------------------------
+@dataclass
+class FileSummary:
+    """What one file contributed: all rows of a labelled file, the marked rows of a scored one."""
+
+    path: Path
+    kind: str          # "labelled" or "scored"
+    rows: int          # data rows in the file
+    used: int          # rows that became training examples
+    corrected: int = 0
+    confirmed: int = 0
+
+    def text(self) -> str:
+        if self.kind == "labelled":
+            return f"{self.path}: {self.used} labelled rows"
+        return (f"{self.path}: scored file, {self.used} of {self.rows} rows used "
+                f"({self.corrected} corrected, {self.confirmed} confirmed; unmarked rows ignored)")
+
+
+def load_files(paths) -> tuple[pd.DataFrame, list[FileSummary]]:
+    """Load labelled and scored files; the frame (see ``load``) and what each file contributed."""
     records = []
+    summaries = []
     seen: dict[str, str] = {}
     for p in [Path(p) for p in paths]:
         if not p.exists():
             raise DataError(p, None, "no such file")
-        for lineno, row in _rows(p):
+        if p.is_dir():
+            raise DataError(p, None, "is a folder; give the labelled files inside it")
+        rows = list(_rows(p))
+        scored = bool(rows) and is_scored(rows[0][1].keys())
+        if scored:
+            counts: dict = {}
+            marked = list(_scored_rows(p, rows, counts))
+            missing = [m for m in marked if _blank(m[1].get("text"))]
+            if missing:
+                _fill_texts(p, missing)
+            labelled = [(lineno, row) for lineno, row, _ in marked]
+            if not labelled:
+                raise DataError(p, None, f"scored file with no corrected or confirmed rows: put the right reason in a "
+                                         f"'{CORRECT_REASON}' column, or yes in a '{CONFIRMED}' column, for the rows "
+                                         "you checked (see README: Retrain with your own examples)")
+            summary = FileSummary(p, "scored", len(rows), len(labelled), counts.get("corrected", 0),
+                                  counts.get("confirmed", 0))
+        else:
+            if rows:
+                _check_columns(p, rows[0])
+            labelled = rows
+            summary = FileSummary(p, "labelled", len(rows), len(rows))
+        for lineno, row in labelled:
             rec = validate_row(row, p, lineno)
             where = f"{p}:{lineno}"
             if rec["id"] in seen:
@@ -98,9 +292,26 @@ def load(paths) -> pd.DataFrame:
             seen[rec["id"]] = where
             rec.update(file=str(p), line=lineno)
             records.append(rec)
+        summaries.append(summary)
     if not records:
         raise DataError(", ".join(map(str, paths)) or "(no files)", None, "no labelled examples found")
-    return pd.DataFrame.from_records(records, columns=COLUMNS + ["file", "line"])
+    return pd.DataFrame.from_records(records, columns=COLUMNS + ["file", "line"]), summaries
+
+
+def _check_columns(path: Path, first: tuple[int, dict]) -> None:
+    """Tables with a header must name ``text`` and ``reason`` in it (JSONL rows are checked one by one)."""
+    if path.suffix.lower() in {".csv", ".parquet", ".pq"}:
+        missing = [c for c in ("text", "reason") if c not in first[1]]
+        if missing:
+            raise DataError(path, 1, f"missing column {missing[0]!r}; the columns are {', '.join(first[1]) or '(none)'}")
+
+
+def load(paths) -> pd.DataFrame:
+    """Load labelled files into one frame with columns ``COLUMNS`` plus ``file`` and ``line``.
+
+    Any contract violation raises ``DataError`` naming the file and line; duplicate ids too.
+    """
+    return load_files(paths)[0]
 
 
 def fingerprint(frame: pd.DataFrame) -> str:
@@ -109,3 +320,103 @@ def fingerprint(frame: pd.DataFrame) -> str:
     for row in frame[["id", "text", "reason", "signal"]].itertuples(index=False):
         h.update(json.dumps(list(row), ensure_ascii=False).encode("utf-8"))
     return h.hexdigest()
+
+
+# -- duplicates and leakage ---------------------------------------------------------------------
+_SPACE = re.compile(r"\s+")
+
+
+def normalise(text: str) -> str:
+    """The author's new words, lower-cased with runs of white space made one: what duplicates share."""
+    from . import preprocess
+
+    cleaned = preprocess.clean(str(text)).text or str(text)
+    return _SPACE.sub(" ", cleaned).strip().lower()
+
+
+@dataclass(frozen=True)
+class Match:
+    """Row ``a`` of the first frame looks like row ``b`` of the second."""
+
+    a: int
+    b: int
+    similarity: float   # 1.0 for exact duplicates (after ``normalise``)
+
+    @property
+    def exact(self) -> bool:
+        return self.similarity >= 1.0
+
+
+def similar(a_texts, b_texts=None, threshold: float = NEAR_DUPLICATE) -> list[Match]:
+    """Pairs of exact or near-duplicate texts: between ``a`` and ``b``, or within ``a`` if ``b`` is None."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    within = b_texts is None
+    a = [normalise(t) for t in a_texts]
+    b = a if within else [normalise(t) for t in b_texts]
+    found: dict[tuple[int, int], float] = {}
+    index: dict[str, list[int]] = {}
+    for j, y in enumerate(b):
+        index.setdefault(y, []).append(j)
+    for i, x in enumerate(a):
+        for j in index.get(x, ()):
+            if not within or i < j:
+                found[(i, j)] = 1.0
+    if a and b:
+        vec = TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True)
+        try:
+            vec.fit(a if within else a + b)
+            sims = (vec.transform(a) @ vec.transform(b).T).tocoo()
+        except ValueError:  # no words at all (punctuation only): exact matches are all there is
+            sims = None
+        if sims is not None:
+            for i, j, s in zip(sims.row, sims.col, sims.data):
+                i, j = int(i), int(j)
+                if s >= threshold and (not within or i < j) and (i, j) not in found:
+                    found[(i, j)] = round(min(float(s), 0.9999), 4)
+    return [Match(i, j, s) for (i, j), s in sorted(found.items())]
+
+
+def where(frame: pd.DataFrame, i: int) -> str:
+    row = frame.iloc[i]
+    return f"{row['file']}:{row['line']}"
+
+
+def duplicates(frame: pd.DataFrame, new: pd.Series | None = None, threshold: float = NEAR_DUPLICATE) -> list[str]:
+    """Readable lines for exact and near-duplicate pairs in ``frame``; with ``new`` (a boolean mask)
+    only pairs that involve at least one new row (the rest was checked when the corpus was made)."""
+    if new is None:
+        idx = list(range(len(frame)))
+        pairs = similar(frame["text"].tolist(), threshold=threshold)
+        pairs = [(m, idx[m.a], idx[m.b]) for m in pairs]
+    else:
+        mask = pd.Series(new).to_numpy(dtype=bool)
+        ni = [i for i in range(len(frame)) if mask[i]]
+        oi = [i for i in range(len(frame)) if not mask[i]]
+        within = similar(frame["text"].iloc[ni].tolist(), threshold=threshold)
+        across = similar(frame["text"].iloc[ni].tolist(), frame["text"].iloc[oi].tolist(), threshold) if oi else []
+        pairs = [(m, ni[m.a], ni[m.b]) for m in within] + [(m, ni[m.a], oi[m.b]) for m in across]
+    lines = []
+    for m, i, j in sorted(pairs, key=lambda p: (p[1], p[2])):
+        ri, rj = frame.iloc[i], frame.iloc[j]
+        kind = "exact duplicate" if m.exact else f"near-duplicate (similarity {m.similarity:.2f})"
+        labels = "" if (ri["reason"], ri["signal"]) == (rj["reason"], rj["signal"]) else \
+            f"; labelled differently: {ri['reason']}/{ri['signal'] or '-'} vs {rj['reason']}/{rj['signal'] or '-'}"
+        lines.append(f"{where(frame, i)}: {kind} of {where(frame, j)}{labels}")
+    return lines
+
+
+def check_leakage(train: pd.DataFrame, evaluation: pd.DataFrame, what: str,
+                  threshold: float = NEAR_DUPLICATE) -> None:
+    """Refuse training rows that are also (exactly or nearly) in evaluation data: raise ``DataError``."""
+    if not len(train) or not len(evaluation):
+        return
+    hits = similar(train["text"].tolist(), evaluation["text"].tolist(), threshold)
+    if not hits:
+        return
+    first = hits[0]
+    kind = "the same text as" if first.exact else f"a near-duplicate (similarity {first.similarity:.2f}) of"
+    more = f" ({len(hits)} such rows, first shown)" if len(hits) > 1 else ""
+    raise DataError(train.iloc[first.a]["file"], int(train.iloc[first.a]["line"]),
+                    f"leakage: {kind} {what} example {where(evaluation, first.b)} (id {evaluation.iloc[first.b]['id']})"
+                    f"{more}; an example used to measure the model cannot be trained on: remove it")

@@ -7,6 +7,7 @@ A model directory holds ``pipeline.joblib`` (the fitted scikit-learn ``Pipeline`
 Unpickling can run code, so ``load`` refuses any directory whose files do not match their
 manifest. The manifest guards against corruption and tampering by someone who cannot also
 rewrite the manifest; only load model directories from sources you trust.
+Which directory is the default is decided in ``registry``.
 """
 from __future__ import annotations
 
@@ -33,9 +34,11 @@ def shipped_model_dir() -> Path:
 
 
 def default_model_dir() -> Path:
-    """``$NEGCLASS_MODEL`` if set, else the shipped model."""
-    env = os.environ.get("NEGCLASS_MODEL")
-    return Path(env).expanduser() if env else shipped_model_dir()
+    """``$NEGCLASS_MODEL`` if set (a directory or a registered name), else the default chosen with
+    ``negclass models use`` or by ``negclass train``, else the shipped model (see ``registry``)."""
+    from . import registry
+
+    return registry.default_model_dir()
 
 
 def sha256_file(path: Path) -> str:

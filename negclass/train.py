@@ -106,13 +106,33 @@ def _choose_low_confidence(proba, y, pred, cfg: TrainConfig, classes) -> dict:
 
 def train(data_files: list[Path] | None = None, out_dir: Path | None = None, *, split_file: Path | None = DEFAULT_SPLIT,
           reports: list[Path] | None = None, config: TrainConfig | None = None, name: str = "default",
-          progress=print) -> TrainResult:
+          progress=print, heldout_files: list[Path] | None = None) -> TrainResult:
+    """Train, measure and write a model directory.
+
+    ``data_files`` may include scored files with corrected rows (see ``dataset``). The held-out
+    rows are the split's test rows of ``data_files`` and of ``heldout_files`` (default: the shipped
+    corpus), so a model trained without the corpus is measured on the same rows. Rows outside the
+    shipped corpus that repeat a held-out or ``reports`` example are refused as leakage.
+    """
     cfg = config or TrainConfig()
     data_files = [Path(p) for p in (data_files or default_data_files())]
-    frame = dataset.load(data_files)
+    frame, summaries = dataset.load_files(data_files)
     split = read_split(split_file)
     is_test = frame["id"].map(lambda i: split.get(i) == "test").to_numpy()
     tr, te = frame[~is_test].reset_index(drop=True), frame[is_test].reset_index(drop=True)
+    base = {p.resolve() for p in default_data_files()}
+    added = [s for s in summaries if s.path.resolve() not in base]
+    for s in added:
+        progress(s.text())
+    te = _with_heldout_rows(te, heldout_files, data_files, split, frame)
+    extra = tr["file"].map(lambda f: Path(f).resolve() not in base).to_numpy()
+    if extra.any():
+        for line in dataset.duplicates(tr, extra):
+            progress(f"duplicate: {line}")
+        dataset.check_leakage(tr[extra], te, "held-out")
+    report_frames = {Path(p): dataset.load([p]) for p in reports or []}
+    for path, rep in report_frames.items():
+        dataset.check_leakage(tr, rep, f"--report {path.name}")
     progress(f"data: {len(frame)} examples from {len(data_files)} files; {len(tr)} train, {len(te)} held out")
 
     parser = LinguisticParser().fit(None)
@@ -178,8 +198,8 @@ def train(data_files: list[Path] | None = None, out_dir: Path | None = None, *, 
     metrics = {"cross_validation": cv_metrics, "selection": selection}
     if len(te):
         metrics["heldout"] = measure(te)
-    for path in reports or []:
-        metrics[Path(path).stem] = measure(dataset.load([path]))
+    for path, rep in report_frames.items():
+        metrics[path.stem] = measure(rep)
 
     import sklearn
     import spacy
@@ -193,7 +213,8 @@ def train(data_files: list[Path] | None = None, out_dir: Path | None = None, *, 
         "selected": {"linear": cand[0][0], "C": cand[0][1], "signal_mode": cand[1], "use_chars": cand[2]},
         "config": asdict(cfg),
         "data": {"files": [p.name for p in data_files], "fingerprint": dataset.fingerprint(frame),
-                 "train": _counts(tr), "heldout": _counts(te)},
+                 "train": _counts(tr), "heldout": _counts(te),
+                 **({"per_file": {s.path.name: s.used for s in summaries}} if added else {})},
         "versions": {"negclass": _version(), "scikit-learn": sklearn.__version__, "spacy": spacy.__version__,
                      "numpy": np.__version__, "pandas": pd.__version__},
     }
@@ -201,6 +222,20 @@ def train(data_files: list[Path] | None = None, out_dir: Path | None = None, *, 
     store.save(out_dir, pipeline, meta, metrics, card.model_card(meta, metrics))
     progress(f"model written to {out_dir}")
     return TrainResult(out_dir, meta, metrics)
+
+
+def _with_heldout_rows(te: pd.DataFrame, heldout_files, data_files, split: dict, frame: pd.DataFrame) -> pd.DataFrame:
+    """Add the split's test rows of held-out files that are not being trained on."""
+    if not split:
+        return te
+    given = {Path(p).resolve() for p in data_files}
+    files = [Path(p) for p in (default_data_files() if heldout_files is None else heldout_files)
+             if Path(p).resolve() not in given]
+    if not files:
+        return te
+    more = dataset.load(files)
+    more = more[more["id"].map(lambda i: split.get(i) == "test") & ~more["id"].isin(frame["id"])]
+    return pd.concat([te, more], ignore_index=True) if len(more) else te
 
 
 def _classifier(linear: tuple[str, float], mode: str, cfg: TrainConfig, threshold=None) -> ReasonSignalClassifier:
