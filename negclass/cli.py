@@ -1,4 +1,4 @@
-"""Command line: ``negclass classify | score | train | evaluate | playbook``.
+"""Command line: ``negclass classify | score | train | evaluate | playbook | models | suggest``.
 
 A thin layer over the library: parse arguments, call it, print. User mistakes end with a
 one-line message and exit code 2, never a traceback.
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import textwrap
 from pathlib import Path
@@ -52,13 +53,45 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     _add_model_option(p)
 
-    p = sub.add_parser("train", help="train a model from labelled CSV/JSONL files")
-    p.add_argument("--data", type=Path, action="append", help="labelled file (repeatable; default: data/corpus)")
-    p.add_argument("--out", type=Path, required=True, help="model directory to write")
+    p = sub.add_parser("train", help="train a model on the shipped corpus plus your labelled or corrected files",
+                       description="Train on the shipped corpus plus your files (labelled CSV/JSONL/Parquet, or "
+                                   "scored files with corrected_reason/confirmed columns), compare with the current "
+                                   "default on the fixed held-out rows, and make it the default if it is not worse.")
+    p.add_argument("--data", type=Path, action="append", default=[], metavar="FILE",
+                   help="your labelled or corrected scored file (repeatable)")
+    p.add_argument("--no-base", action="store_true", help="leave the shipped corpus (data/corpus) out")
+    p.add_argument("--name", help="name of the new model (default: the date and time)")
+    p.add_argument("--force", action="store_true", help="make the new model the default even if it is worse")
+    p.add_argument("--out", type=Path, default=None,
+                   help="write a standalone model directory here instead of registering it")
     p.add_argument("--split", type=Path, default=None, help="held-out split file (default: data/split.csv)")
     p.add_argument("--report", type=Path, action="append", default=[],
                    help="also measure on this labelled file (never trained on; repeatable)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quick", action="store_true",
+                   help="search one setting with 2 folds instead of the full grid (small data, experiments)")
+
+    p = sub.add_parser("models", help="list models; 'use NAME' makes one the default; 'rollback' goes back",
+                       description="List the shipped and your trained models, switch the default, or go back "
+                                   "to the previous default.")
+    p.add_argument("action", nargs="?", choices=["list", "use", "rollback"], default="list")
+    p.add_argument("name", nargs="?", help="model name for 'use'")
+    p.add_argument("--json", action="store_true", help="print JSON (for 'list')")
+
+    p = sub.add_parser("suggest", help="pick the messages worth labelling first (the model is least sure of)",
+                       description="Rank messages by the model's uncertainty and keep the top N. INPUT is a scored "
+                                   "file (its probabilities are used) or anything 'score' reads.")
+    p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT")
+    p.add_argument("-n", type=int, default=50, help="how many to pick (default 50)")
+    p.add_argument("--by", choices=["margin", "entropy", "confidence"], default="margin",
+                   help="margin: top two reasons closest (default); entropy: probability most spread; "
+                        "confidence: lowest top probability")
+    p.add_argument("--out", type=Path, help="write .csv, .jsonl or .parquet ready for labelling (default: print)")
+    p.add_argument("--format", choices=["mbox", "maildir", "emldir", "eml", "msg", "txt", "csv", "jsonl", "parquet"],
+                   help="force the input format (default: detected)")
+    p.add_argument("--text-column", default="text")
+    p.add_argument("--id-column", default="id")
+    _add_model_option(p)
 
     p = sub.add_parser("evaluate", help="measure a model on a labelled file")
     p.add_argument("--data", type=Path, required=True)
@@ -182,17 +215,83 @@ def cmd_score(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from .train import DEFAULT_SPLIT, TrainConfig, train
-
-    result = train(args.data, args.out, split_file=args.split or DEFAULT_SPLIT, reports=args.report,
-                   config=TrainConfig(seed=args.seed), name=args.out.name,
-                   progress=lambda m: print(m, file=sys.stderr))
     from .evaluate import format_report
-    for key, block in result.metrics.items():
+    from .retrain import retrain, side_by_side
+
+    def progress(message: str) -> None:
+        print(message, file=sys.stderr)
+
+    if args.no_base and not args.data:
+        raise NegclassError("--no-base needs at least one --data FILE")
+    outcome = retrain(args.data, base=not args.no_base, name=args.name, out=args.out, force=args.force,
+                      split_file=args.split, reports=args.report, seed=args.seed, quick=args.quick,
+                      progress=progress)
+    for key, block in outcome.train_metrics.items():
         if isinstance(block, dict) and "model" in block:
             print(format_report(block["model"], f"== {key} =="))
             print(f"baselines: majority macro-F1 {block['majority']['macro_f1']:.3f}, "
                   f"keyword rules macro-F1 {block['keyword_rules']['macro_f1']:.3f}\n")
+    print(side_by_side(outcome))
+    print(f"{outcome.name or outcome.out_dir}: {outcome.why}")
+    return 0
+
+
+def cmd_models(args) -> int:
+    from . import registry
+
+    if args.action == "use":
+        if not args.name:
+            raise NegclassError("which model? 'negclass models use NAME' ('negclass models' lists them)")
+        new, previous = registry.use(args.name)
+        print(f"default model: {new}" + (f" (was {previous}; 'negclass models rollback' goes back)" if previous else ""))
+        return 0
+    if args.action == "rollback":
+        new, previous = registry.rollback()
+        print(f"default model: {new} (was {previous})")
+        return 0
+    if args.name:
+        raise NegclassError("'negclass models' takes no name; did you mean 'negclass models use NAME'?")
+    entries = registry.entries()
+    if args.json:
+        print(json.dumps([e.to_dict() for e in entries], indent=2))
+        return 0
+    if not entries:
+        print(f"no models yet: 'negclass train' writes them to {registry.models_dir()}")
+        return 0
+    print(f"{'':2}{'name':24}{'created':22}{'train':>7}{'held-out':>9}{'macro-F1':>10}  data")
+    for e in entries:
+        mark = "*" if e.default else ("<" if e.previous else " ")
+        f1 = f"{e.heldout_macro_f1:.3f}" if e.heldout_macro_f1 is not None else "-"
+        files = ", ".join(f"{k} {v}" if v is not None else k for k, v in list(e.files.items())[:4])
+        if len(e.files) > 4:
+            files += f", +{len(e.files) - 4} files"
+        print(f"{mark} {e.name:24}{(e.created or '-')[:19]:22}{e.train_examples or '-':>7}"
+              f"{e.heldout_examples or '-':>9}{f1:>10}  {files}")
+        if e.problem:
+            print(f"    ! {e.problem}")
+    print(f"* default, < previous ('negclass models rollback'); models live in {registry.models_dir()}")
+    if os.environ.get("NEGCLASS_MODEL"):
+        print(f"note: NEGCLASS_MODEL={os.environ['NEGCLASS_MODEL']} overrides the default")
+    return 0
+
+
+def cmd_suggest(args) -> int:
+    from . import ingest, suggest
+    from .predict import load_model
+
+    scored = (len(args.inputs) == 1 and args.inputs[0].is_file() and suggest._looks_scored(args.inputs[0]))
+    model = None
+    if not scored:
+        ingest.check_inputs(args.inputs, args.format)
+        model = load_model(args.model)
+    frame = suggest.suggest(args.inputs, args.n, args.by, model=model, fmt=args.format,
+                            text_column=args.text_column, id_column=args.id_column)
+    if args.out:
+        suggest.write(frame, args.out)
+        print(f"wrote {len(frame)} messages to {args.out}: fill in {', '.join(suggest.LABEL_COLUMNS[:1])} "
+              f"(or put yes in {suggest.LABEL_COLUMNS[2]}) and train with --data {args.out}", file=sys.stderr)
+    else:
+        print(suggest.render(frame))
     return 0
 
 
@@ -229,7 +328,7 @@ def cmd_playbook(args) -> int:
 
 
 COMMANDS = {"classify": cmd_classify, "score": cmd_score, "train": cmd_train,
-            "evaluate": cmd_evaluate, "playbook": cmd_playbook}
+            "evaluate": cmd_evaluate, "playbook": cmd_playbook, "models": cmd_models, "suggest": cmd_suggest}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -246,19 +246,22 @@ class FileSummary:
     used: int          # rows that became training examples
     corrected: int = 0
     confirmed: int = 0
+    repeated: int = 0  # rows with the id, text and label of an example loaded before: used once
 
     def text(self) -> str:
+        again = f"; {self.repeated} repeat examples loaded before (same id, text and label), used once" \
+            if self.repeated else ""
         if self.kind == "labelled":
-            return f"{self.path}: {self.used} labelled rows"
+            return f"{self.path}: {self.used} labelled rows used{again}"
         return (f"{self.path}: scored file, {self.used} of {self.rows} rows used "
-                f"({self.corrected} corrected, {self.confirmed} confirmed; unmarked rows ignored)")
+                f"({self.corrected} corrected, {self.confirmed} confirmed; unmarked rows ignored){again}")
 
 
 def load_files(paths) -> tuple[pd.DataFrame, list[FileSummary]]:
     """Load labelled and scored files; the frame (see ``load``) and what each file contributed."""
     records = []
     summaries = []
-    seen: dict[str, str] = {}
+    seen: dict[str, tuple[str, dict]] = {}
     for p in [Path(p) for p in paths]:
         if not p.exists():
             raise DataError(p, None, "no such file")
@@ -286,10 +289,14 @@ def load_files(paths) -> tuple[pd.DataFrame, list[FileSummary]]:
             summary = FileSummary(p, "labelled", len(rows), len(rows))
         for lineno, row in labelled:
             rec = validate_row(row, p, lineno)
-            where = f"{p}:{lineno}"
             if rec["id"] in seen:
-                raise DataError(p, lineno, f"duplicate id {rec['id']!r} (first at {seen[rec['id']]})")
-            seen[rec["id"]] = where
+                first, before = seen[rec["id"]]
+                if [before[k] for k in ("text", "reason", "signal")] == [rec[k] for k in ("text", "reason", "signal")]:
+                    summary.used -= 1           # the same example given twice: use it once
+                    summary.repeated += 1
+                    continue
+                raise DataError(p, lineno, f"duplicate id {rec['id']!r} (first at {first})")
+            seen[rec["id"]] = (f"{p}:{lineno}", rec)
             rec.update(file=str(p), line=lineno)
             records.append(rec)
         summaries.append(summary)

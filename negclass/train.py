@@ -51,6 +51,7 @@ class TrainResult:
     out_dir: Path
     meta: dict
     metrics: dict = field(default_factory=dict)
+    heldout: pd.DataFrame | None = None   # the held-out rows the model was measured on
 
 
 def read_split(path: Path | None) -> dict[str, str]:
@@ -221,7 +222,7 @@ def train(data_files: list[Path] | None = None, out_dir: Path | None = None, *, 
     out_dir = Path(out_dir) if out_dir else store.shipped_model_dir()
     store.save(out_dir, pipeline, meta, metrics, card.model_card(meta, metrics))
     progress(f"model written to {out_dir}")
-    return TrainResult(out_dir, meta, metrics)
+    return TrainResult(out_dir, meta, metrics, te)
 
 
 def _with_heldout_rows(te: pd.DataFrame, heldout_files, data_files, split: dict, frame: pd.DataFrame) -> pd.DataFrame:
