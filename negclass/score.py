@@ -132,7 +132,11 @@ _WORKER: dict = {}
 
 
 def _init_worker(model_path, me: Me) -> None:
+    import signal
+
     from .predict import load_model
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled by the parent, which stops us
 
     if _WORKER.get("path") != str(model_path) or "model" not in _WORKER:
         _WORKER["model"] = load_model(model_path)
@@ -178,8 +182,9 @@ def score_units(units: Iterable[RawMail | Message], *, model: Model | None = Non
         ctx = mp.get_context("fork")
     else:
         ctx = mp.get_context("spawn" if os.name != "posix" else "forkserver")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
-                             initargs=(model_path, me)) as pool:
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(model_path, me))
+    finished = False
+    try:
         pending: deque = deque()
         for chunk in chunks:
             pending.append(pool.submit(_score_chunk, chunk))
@@ -187,3 +192,12 @@ def score_units(units: Iterable[RawMail | Message], *, model: Model | None = Non
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+        finished = True
+    finally:
+        if not finished:  # interrupted or failed: stop the workers now instead of draining the queue
+            procs = list(getattr(pool, "_processes", {}).values())
+            for proc in procs:
+                proc.terminate()
+            for proc in procs:
+                proc.join(2)
+        pool.shutdown(wait=finished, cancel_futures=not finished)
