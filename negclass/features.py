@@ -22,6 +22,7 @@ from sklearn.preprocessing import FunctionTransformer
 
 CUE_PREFIX = "cue="
 NUM_TOKEN = "<num>"
+NAME_TOKEN = "<name>"
 _DIGITS = re.compile(r"\d")
 
 
@@ -58,6 +59,7 @@ def _nlp_and_matchers(patterns_key: str):
     from spacy.matcher import Matcher, PhraseMatcher
 
     nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     nlp.initialize()
     table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
@@ -74,7 +76,15 @@ def _nlp_and_matchers(patterns_key: str):
     return nlp, table, phrase, matcher
 
 
-def _lemma_token(tok) -> str | None:
+_SYMBOLS = re.compile(r"[@/\\_=<>|]")
+
+
+def _lemma_token(tok, mask_names: bool = True) -> str | None:
+    """The feature token for one spaCy token.
+
+    Names, numbers, addresses and system strings are masked: who and what a message is about
+    says nothing about the stance, and unmasked they let the model learn one sender's habits.
+    """
     if tok.is_space or tok.is_punct:
         return None
     if tok.like_num or _DIGITS.search(tok.text):
@@ -83,6 +93,10 @@ def _lemma_token(tok) -> str | None:
         return "<email>"
     if tok.like_url:
         return "<url>"
+    if mask_names and tok.is_title and not tok.is_sent_start and tok.text != "I":
+        return NAME_TOKEN
+    if _SYMBOLS.search(tok.text):
+        return "<sym>"
     lemma = tok.lemma_.lower()
     return "not" if lemma in {"n't", "nt"} else lemma
 
@@ -94,9 +108,10 @@ class LinguisticParser(TransformerMixin, BaseEstimator):
     keeps the rules it was trained with even if ``cues.yaml`` changes later.
     """
 
-    def __init__(self, batch_size: int = 256, max_chars: int = 5000):
+    def __init__(self, batch_size: int = 256, max_chars: int = 5000, mask_names: bool = True):
         self.batch_size = batch_size
         self.max_chars = max_chars
+        self.mask_names = mask_names
 
     def fit(self, X, y=None):
         self.patterns_ = yaml.safe_dump(load_cue_patterns(), sort_keys=True)
@@ -113,7 +128,7 @@ class LinguisticParser(TransformerMixin, BaseEstimator):
             for tok in doc:
                 if tok.text != tok.lower_:  # the lookup table is keyed on lower case
                     tok.lemma_ = table.get(tok.lower_, tok.lower_)
-                lemma = _lemma_token(tok)
+                lemma = _lemma_token(tok, self.mask_names)
                 if lemma is not None:
                     parsed.lemmas.append(lemma)
                     parsed.spans.append((tok.idx, tok.idx + len(tok.text)))
@@ -140,7 +155,9 @@ def select_lemmas(parsed: list[Parsed]) -> list[str]:
 
 
 def select_chars(parsed: list[Parsed]) -> list[str]:
-    return [_DIGITS.sub("0", p.text.lower()) for p in parsed]
+    """Character n-grams read the masked lemma stream, not the raw text: they catch spelling
+    variants and word pieces without learning layout, names or a sender's typing habits."""
+    return [p.lemma_text for p in parsed]
 
 
 def select_cues(parsed: list[Parsed]) -> list[dict[str, float]]:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Flag likely label errors in data/corpus with out-of-fold probabilities (confident learning).
 
-Each example gets an out-of-fold probability for every reason (5-fold, the shipped model's
+Each example gets an out-of-fold probability for every reason (5-fold, the default model's
 selected settings). Per class, the threshold is the mean probability the model gives that class
 on examples labelled with it. An example is flagged when another class reaches its own threshold
 and beats the given label. Flagged rows go to data/audit/flagged.csv for review; decisions are
@@ -32,7 +32,7 @@ OUT = ROOT / "data" / "audit" / "flagged.csv"
 
 def main() -> int:
     frame = dataset.load(default_data_files())
-    sel = json.loads((store.shipped_model_dir() / "meta.json").read_text())["selected"]
+    sel = json.loads((store.default_model_dir() / "meta.json").read_text())["selected"]
     parsed = LinguisticParser().fit(None).transform([preprocess.clean(t).text or t for t in frame["text"]])
     y = frame["reason"].to_numpy(object)
     signals = frame["signal"].to_numpy(object)
