@@ -407,10 +407,14 @@ def duplicates(frame: pd.DataFrame, new: pd.Series | None = None, threshold: flo
     for m, i, j in sorted(pairs, key=lambda p: (p[1], p[2])):
         ri, rj = frame.iloc[i], frame.iloc[j]
         kind = "exact duplicate" if m.exact else f"near-duplicate (similarity {m.similarity:.2f})"
-        labels = "" if (ri["reason"], ri["signal"]) == (rj["reason"], rj["signal"]) else \
-            f"; labelled differently: {ri['reason']}/{ri['signal'] or '-'} vs {rj['reason']}/{rj['signal'] or '-'}"
+        li, lj = _label(ri), _label(rj)
+        labels = "" if li == lj else f"; labelled differently: {li} vs {lj}"
         lines.append(f"{where(frame, i)}: {kind} of {where(frame, j)}{labels}")
     return lines
+
+
+def _label(row) -> str:
+    return f"{row['reason']}/{'-' if _blank(row['signal']) else row['signal']}"
 
 
 def check_leakage(train: pd.DataFrame, evaluation: pd.DataFrame, what: str,
