@@ -141,6 +141,7 @@ def train(data_files: list[Path] | None = None, out_dir: Path | None = None, *, 
     parsed_tr = parser.transform(texts_tr)
     y = tr["reason"].to_numpy(dtype=object)
     signals = tr["signal"].to_numpy(dtype=object)
+    signals[(y != taxonomy.NONE) & pd.isna(signals)] = None  # a refusal labelled without its signal: unknown
     is_real = (tr["source"] == cfg.real_source).to_numpy()
 
     folds = list(StratifiedKFold(cfg.cv_folds, shuffle=True, random_state=cfg.seed).split(texts_tr, y))
