@@ -140,7 +140,7 @@ def train(data_files: list[Path] | None = None, out_dir: Path | None = None, *, 
     texts_tr = _clean_texts(tr["text"])
     parsed_tr = parser.transform(texts_tr)
     y = tr["reason"].to_numpy(dtype=object)
-    signals = tr["signal"].to_numpy(dtype=object)
+    signals = tr["signal"].to_numpy(dtype=object, copy=True)
     signals[(y != taxonomy.NONE) & pd.isna(signals)] = None  # a refusal labelled without its signal: unknown
     is_real = (tr["source"] == cfg.real_source).to_numpy()
 
