@@ -43,7 +43,7 @@ def reason_metrics(y_true, y_pred, proba=None, signals_true=None, signals_pred=N
     out["refusal_recall"] = float(is_ref_pred[is_ref_true].mean()) if is_ref_true.any() else None
     out["false_alarm_rate"] = float(is_ref_pred[~is_ref_true].mean()) if (~is_ref_true).any() else None
     if signals_true is not None and signals_pred is not None:
-        pairs = [(t, pr) for t, pr in zip(signals_true, signals_pred) if t]
+        pairs = [(t, pr) for t, pr in zip(signals_true, signals_pred) if isinstance(t, str) and t]  # NaN/None: no signal
         out["signal_accuracy"] = float(np.mean([t == pr for t, pr in pairs])) if pairs else None
     else:
         out["signal_accuracy"] = None

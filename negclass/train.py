@@ -42,7 +42,7 @@ class TrainConfig:
     char_max_features: int = 30000
     cue_weight: float = 1.0
     low_confidence_accuracy: float = 0.95   # confident OOF predictions must be at least this accurate
-    max_real_false_alarm: float = 0.05      # refusal threshold: OOF false alarms on real mail at most this
+    max_real_false_alarm: float = 0.05      # refusal threshold: OOF false alarms on real non-refusals at most this
     real_source: str = "enron-mined"        # `source` of labelled examples taken from real mail
 
 

@@ -75,7 +75,7 @@ def test_score_jsonl_to_csv_one_row_per_input(tmp_path):
 
 def test_train_then_classify_with_the_new_model(tmp_path):
     out_dir = tmp_path / "m"
-    out = run("train", "--data", FIXTURES / "labelled.jsonl", "--out", out_dir, "--split", tmp_path / "none.csv")
+    out = run("train", "--no-base", "--data", FIXTURES / "labelled.jsonl", "--out", out_dir, "--split", tmp_path / "none.csv")
     assert out.returncode == 0, out.stderr
     assert (out_dir / "MODEL_CARD.md").is_file() and (out_dir / "metrics.json").is_file()
     out = run("classify", "--model", out_dir, "--json", "we'll pass, thanks")

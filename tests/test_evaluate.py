@@ -18,6 +18,9 @@ def test_signal_accuracy_counts_rows_with_a_true_signal():
     m = reason_metrics(["too_strong", "none"], ["too_strong", "none"], signals_true=["price_only", None],
                        signals_pred=["strong_batna", None])
     assert m["signal_accuracy"] == 0.0
+    m = reason_metrics(["too_strong", "none", "none"], ["too_strong", "none", "none"],
+                       signals_true=["price_only", float("nan"), None], signals_pred=["price_only", None, None])
+    assert m["signal_accuracy"] == 1.0  # rows without a true signal are not counted
 
 
 def test_ece_is_zero_when_confidence_matches_accuracy():

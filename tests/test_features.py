@@ -1,16 +1,17 @@
 import numpy as np
 
-from negclass.features import NUM_TOKEN, LinguisticParser, build_features
+from negclass.features import NAME_TOKEN, NUM_TOKEN, LinguisticParser, build_features
 
 
 def parse(*texts):
     return LinguisticParser().fit(None).transform(list(texts))
 
 
-def test_lemmas_are_lower_case_lookup_lemmas_with_numbers_masked():
-    (p,) = parse("Prices were dropping to $4.50 and the Boards approved nothing.")
-    assert "price" in p.lemmas and "board" in p.lemmas and "approve" in p.lemmas
-    assert NUM_TOKEN in p.lemmas
+def test_lemmas_are_lower_case_lookup_lemmas_with_names_and_numbers_masked():
+    (p,) = parse("Prices were dropping to $4.50 and Maria's boards approved nothing. Meetings bore us.")
+    assert "price" in p.lemmas and "board" in p.lemmas and "approve" in p.lemmas and "meeting" in p.lemmas
+    assert NUM_TOKEN in p.lemmas and NAME_TOKEN in p.lemmas
+    assert "maria" not in p.lemmas
     for lemma, (a, b) in zip(p.lemmas, p.spans):
         assert p.text[a:b]  # every lemma points back to real characters
 
