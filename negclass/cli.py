@@ -100,6 +100,16 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("playbook", help="print the playbook for one reason or all")
     p.add_argument("reason", nargs="?")
+
+    p = sub.add_parser("serve", help="start the local web page (paste a message, score a file, correct labels)",
+                       description="Start a local web server with the page and its JSON API (/api/classify, "
+                                   "/api/score; schema at /openapi.json). Needs: pip install 'negclass[web]'.")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this computer only)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    p.add_argument("--max-upload-mb", type=float, default=50, help="largest file the page accepts (default 50)")
+    p.add_argument("--open", action="store_true", help="open the page in the web browser")
+    _add_model_option(p)
     return parser
 
 
@@ -327,8 +337,61 @@ def cmd_playbook(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    from .web import WEB_EXTRA_HINT, missing_dependency
+
+    missing = missing_dependency()
+    if missing:
+        raise NegclassError(f"{WEB_EXTRA_HINT} ({missing} is not installed)")
+    import socket
+
+    import uvicorn
+
+    from .predict import load_model
+    from .web import create_app
+
+    if not 0 <= args.port <= 65535:
+        raise NegclassError(f"--port {args.port}: use a port between 1 and 65535 (0 picks a free one)")
+    if args.max_upload_mb <= 0:
+        raise NegclassError("--max-upload-mb must be more than 0")
+    host = args.host.strip("[]")
+    # bind before loading the model: a taken port is reported at once, and --port 0 gets a real port
+    try:
+        info = socket.getaddrinfo(host, args.port, type=socket.SOCK_STREAM)[0]
+        sock = socket.socket(info[0], socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(info[4])
+    except OSError as exc:
+        raise NegclassError(f"cannot listen on {args.host} port {args.port}: {exc.strerror or exc}; "
+                            "choose another port with --port") from None
+    try:
+        print("loading the model...", file=sys.stderr, flush=True)
+        model = load_model(args.model)
+        model.classify("Thanks, but we are happy with our current supplier.")  # warm up before the first request
+        loopback = host in {"localhost", "::1"} or host.startswith("127.")
+        allowed = sorted({"127.0.0.1", "localhost", "::1", host}) if loopback else None
+        app = create_app(model, max_upload_bytes=int(args.max_upload_mb * 1024 * 1024), allowed_hosts=allowed)
+        port = sock.getsockname()[1]
+        shown = "127.0.0.1" if host in {"0.0.0.0", "::"} else host
+        url = f"http://[{shown}]:{port}/" if ":" in shown else f"http://{shown}:{port}/"
+        if not loopback:
+            print(f"warning: listening on {args.host}: anyone who can reach this computer on port {port} can "
+                  "read messages through the page and add corrections", file=sys.stderr)
+        print(f"negclass: serving on {url} (model {model.name}); press Ctrl-C to stop", flush=True)
+        if args.open:
+            import threading
+            import webbrowser
+            threading.Timer(0.5, webbrowser.open, (url,)).start()
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+    return 0
+
+
 COMMANDS = {"classify": cmd_classify, "score": cmd_score, "train": cmd_train,
             "evaluate": cmd_evaluate, "playbook": cmd_playbook, "models": cmd_models, "suggest": cmd_suggest}
+COMMANDS["serve"] = cmd_serve
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,24 @@
+"""The local web page: paste a message, score a mailbox file, correct labels (``negclass serve``).
+
+Needs the optional extra ``negclass[web]`` (FastAPI, uvicorn, python-multipart).
+"""
+from __future__ import annotations
+
+WEB_EXTRA_HINT = "the web page needs the optional extra: pip install 'negclass[web]'"
+
+
+def missing_dependency() -> str | None:
+    """The name of the first web dependency that is not installed, or None."""
+    import importlib.util
+
+    for module, package in (("fastapi", "fastapi"), ("uvicorn", "uvicorn"), ("multipart", "python-multipart")):
+        if importlib.util.find_spec(module) is None:
+            return package
+    return None
+
+
+def create_app(*args, **kwargs):
+    """The FastAPI application (see ``negclass.web.app.create_app``)."""
+    from .app import create_app as _create_app
+
+    return _create_app(*args, **kwargs)
