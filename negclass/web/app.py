@@ -409,13 +409,16 @@ def create_app(model=None, *, model_path=None, corrections_path: Path | None = N
         cleanup = BackgroundTask(shutil.rmtree, tmpdir, ignore_errors=True)
         if fmt == "json":
             try:
-                collected = [r for r in rows if "row" in r or "summary" in r]
+                collected = [item for batch in rows for item in batch]
             finally:
                 shutil.rmtree(tmpdir, ignore_errors=True)
-            return {"columns": score.columns(), "rows": [r["row"] for r in collected if "row" in r],
+            failed = next((item["error"] for item in collected if "error" in item), None)
+            if failed:
+                raise HTTPException(422, failed)
+            return {"columns": score.columns(), "rows": [item["row"] for item in collected if "row" in item],
                     "summary": collected[-1]["summary"]}
         if fmt == "ndjson":
-            lines = (json.dumps(item, ensure_ascii=False) + "\n" for item in rows)
+            lines = ("".join(json.dumps(item, ensure_ascii=False) + "\n" for item in batch) for batch in rows)
             return StreamingResponse(lines, media_type="application/x-ndjson", background=cleanup)
         stem = Path(filename).stem or "scored"
         return StreamingResponse(_csv_lines(rows), media_type="text/csv; charset=utf-8", background=cleanup,
@@ -496,20 +499,23 @@ def _looks_binary(head: bytes) -> bool:
 
 
 def _score_stream(model, lock, path: Path, kind: str, filename: str, text_column: str, me, include_text: bool,
-                  tmpdir: Path) -> Iterator[dict]:
-    """``{"columns"}``, then ``{"row"}`` per message in order, then ``{"summary"}`` (``{"error"}`` on failure)."""
+                  tmpdir: Path) -> Iterator[list[dict]]:
+    """Lists of items, one list per chunk of messages (one step of the streamed response):
+    ``{"columns"}`` first, then ``{"row"}`` per message in order, then ``{"summary"}``; or
+    ``{"error"}`` if scoring fails part way (the response has started, so it cannot be a status)."""
     from itertools import islice
 
     started = time.perf_counter()
     summary = score.Summary()
     prefix = str(path)
     try:
-        yield {"columns": score.columns()}
+        yield [{"columns": score.columns()}]
         units = ingest.units([path], kind, text_column, "id")
         while chunk := list(islice(units, CHUNK)):
             messages = [_message(u) for u in chunk]
             with lock:
                 rows = score.score_messages(model, messages, me)
+            batch = []
             for msg, row in zip(messages, rows):
                 row["source"] = filename
                 if isinstance(row.get("id"), str) and row["id"].startswith(prefix):
@@ -517,16 +523,17 @@ def _score_stream(model, lock, path: Path, kind: str, filename: str, text_column
                 if include_text:
                     row["text"] = None if msg.text is None else msg.text[:ROW_TEXT_CHARS]
                 summary.add(row)
-                yield {"row": {k: _json_value(v) for k, v in row.items()}}
-        yield {"summary": {"filename": filename, "rows": summary.rows,
-                           "per_reason": {r: summary.per_reason.get(r, 0) for r in taxonomy.reasons()},
-                           "low_confidence": summary.low_confidence, "skipped": summary.skipped,
-                           "errors": summary.errors, "seconds": round(time.perf_counter() - started, 3)}}
+                batch.append({"row": {k: _json_value(v) for k, v in row.items()}})
+            yield batch
+        yield [{"summary": {"filename": filename, "rows": summary.rows,
+                            "per_reason": {r: summary.per_reason.get(r, 0) for r in taxonomy.reasons()},
+                            "low_confidence": summary.low_confidence, "skipped": summary.skipped,
+                            "errors": summary.errors, "seconds": round(time.perf_counter() - started, 3)}}]
     except NegclassError as exc:
-        yield {"error": str(exc)}
-    except Exception as exc:  # the response has started: report it in the stream, not as a 500
+        yield [{"error": str(exc)}]
+    except Exception as exc:
         log.exception("scoring %s failed", filename)
-        yield {"error": f"scoring stopped after {summary.rows} messages: {exc}"}
+        yield [{"error": f"scoring stopped after {summary.rows} messages: {exc}"}]
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
 
@@ -546,19 +553,17 @@ def _json_value(v):
     return v
 
 
-def _csv_lines(items: Iterator[dict]) -> Iterator[str]:
+def _csv_lines(batches: Iterator[list[dict]]) -> Iterator[str]:
     cols = score.columns()
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(cols)
-    for item in items:
-        if "row" in item:
-            writer.writerow(["" if item["row"].get(c) is None else item["row"].get(c) for c in cols])
-        elif "error" in item:
-            writer.writerow([f"# error: {item['error']}"] + [""] * (len(cols) - 1))
-        if buf.tell() > 64 * 1024 or "summary" in item or "error" in item:
+    for i, batch in enumerate(batches):
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        if i == 0:
+            writer.writerow(cols)
+        for item in batch:
+            if "row" in item:
+                writer.writerow(["" if item["row"].get(c) is None else item["row"].get(c) for c in cols])
+            elif "error" in item:
+                writer.writerow([f"# error: {item['error']}"] + [""] * (len(cols) - 1))
+        if buf.tell():
             yield buf.getvalue()
-            buf.seek(0)
-            buf.truncate()
-    if buf.tell():
-        yield buf.getvalue()

@@ -310,8 +310,12 @@ function drawChart() {
   const ns = "http://www.w3.org/2000/svg";
   const reasons = state.info.reasons;
   const max = Math.max(1, ...Object.values(c));
-  const rowH = 34, labelW = 250, barW = 280;
-  svg.setAttribute("viewBox", `0 0 600 ${reasons.length * rowH + 6}`);
+  // drawn at the element's own pixel width so the text stays readable; labels above the bars on a phone
+  const width = Math.max(280, Math.round(svg.getBoundingClientRect().width) || 600);
+  const narrow = width < 520;
+  const rowH = narrow ? 50 : 34, labelW = narrow ? 0 : 250, barY = narrow ? 22 : 4;
+  const barW = width - labelW - 50;
+  svg.setAttribute("viewBox", `0 0 ${width} ${reasons.length * rowH + 6}`);
   svg.replaceChildren();
   reasons.forEach((r, i) => {
     const y = i * rowH + 4;
@@ -319,18 +323,18 @@ function drawChart() {
     const g = document.createElementNS(ns, "g");
     g.setAttribute("data-reason", r.id);
     const label = document.createElementNS(ns, "text");
-    label.setAttribute("x", "0"); label.setAttribute("y", String(y + 19));
-    label.textContent = r.label.length > 34 ? r.label.slice(0, 33) + "…" : r.label;
+    label.setAttribute("x", "0"); label.setAttribute("y", String(y + (narrow ? 14 : 19)));
+    label.textContent = !narrow && r.label.length > 34 ? r.label.slice(0, 33) + "…" : r.label;
     const bg = document.createElementNS(ns, "rect");
-    bg.setAttribute("x", String(labelW)); bg.setAttribute("y", String(y + 4));
+    bg.setAttribute("x", String(labelW)); bg.setAttribute("y", String(y + barY));
     bg.setAttribute("width", String(barW)); bg.setAttribute("height", "20"); bg.setAttribute("rx", "4");
     bg.setAttribute("fill", "#e7eaef");
     const bar = document.createElementNS(ns, "rect");
-    bar.setAttribute("x", String(labelW)); bar.setAttribute("y", String(y + 4));
+    bar.setAttribute("x", String(labelW)); bar.setAttribute("y", String(y + barY));
     bar.setAttribute("width", String(w)); bar.setAttribute("height", "20"); bar.setAttribute("rx", "4");
     bar.setAttribute("fill", REASON_COLORS[r.id] || "#888");
     const num = document.createElementNS(ns, "text");
-    num.setAttribute("x", String(labelW + barW + 10)); num.setAttribute("y", String(y + 19));
+    num.setAttribute("x", String(labelW + barW + 10)); num.setAttribute("y", String(y + barY + 15));
     num.setAttribute("class", "count");
     num.textContent = String(c[r.id]);
     const title = document.createElementNS(ns, "title");
@@ -472,6 +476,7 @@ function downloadCSV() {
 }
 
 $("upload-form").addEventListener("submit", upload);
+window.addEventListener("resize", () => { if (!$("batch").hidden && state.info) scheduleChart(); });
 $("download-btn").addEventListener("click", downloadCSV);
 $("file").addEventListener("change", () => show($("upload-error"), checkFile($("file").files[0])));
 const drop = $("drop");
