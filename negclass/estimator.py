@@ -7,6 +7,8 @@ state ends in ``_``) and is the last step of the saved ``Pipeline``. Two ways to
   signals, trained on that reason's examples only.
 * ``joint``: one calibrated model over the signals plus ``none``; a reason's probability is the
   sum of its signals' probabilities.
+* ``two_stage``: a calibrated refusal-or-not model, then a calibrated model over the signals
+  trained on refusals only; P(reason) = P(refusal) x P(reason | refusal).
 
 The decision is two-staged: a text is a refusal only when ``1 - P(none)`` reaches
 ``refusal_threshold``; then the most probable refusal reason wins.
@@ -21,6 +23,10 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
 from . import taxonomy
+
+
+REFUSAL = "refusal"
+SIGNAL_MODES = ("hierarchical", "joint", "two_stage")
 
 
 def _linear(kind: str, C: float, seed: int):
@@ -53,8 +59,8 @@ class ReasonSignalClassifier(ClassifierMixin, BaseEstimator):
                                       cv=folds, ensemble=False)
 
     def fit(self, X, y, signals=None, sample_weight=None):
-        if self.signal_mode not in {"hierarchical", "joint"}:
-            raise ValueError(f"signal_mode must be 'hierarchical' or 'joint', not {self.signal_mode!r}")
+        if self.signal_mode not in SIGNAL_MODES:
+            raise ValueError(f"signal_mode must be one of {', '.join(SIGNAL_MODES)}, not {self.signal_mode!r}")
         y = np.asarray(y, dtype=object)
         self.classes_ = np.array(taxonomy.reasons(), dtype=object)
         missing = set(self.classes_) - set(y)
@@ -62,21 +68,15 @@ class ReasonSignalClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"training data has no example of {sorted(missing)}")
         signals = np.asarray([None] * len(y) if signals is None else signals, dtype=object)
         if self.signal_mode == "joint":
-            joint = np.where(y == taxonomy.NONE, taxonomy.NONE,
-                             [s if s else f"{r}:?" for r, s in zip(y, signals)]).astype(object)
-            # a signal too rare to calibrate is pooled into "<reason>:?" (reason kept, signal unknown)
-            labels, counts = np.unique(joint, return_counts=True)
-            rare = {lab for lab, n in zip(labels, counts) if n < self.cv and lab != taxonomy.NONE}
-            joint = np.array([f"{self._reason_of(j)}:?" if j in rare else j for j in joint], dtype=object)
-            labels, counts = np.unique(joint, return_counts=True)
-            for lab, n in zip(labels, counts):
-                if lab.endswith(":?") and n < self.cv:  # still too rare: join the reason's largest group
-                    reason = self._reason_of(lab)
-                    peers = [(m, other) for other, m in zip(labels, counts)
-                             if other != lab and other != taxonomy.NONE and self._reason_of(other) == reason]
-                    if peers:
-                        joint[joint == lab] = max(peers)[1]
+            joint = self._joint_labels(y, signals)
             self.joint_ = self._calibrated(joint).fit(X, joint, sample_weight=sample_weight)
+        elif self.signal_mode == "two_stage":
+            refusal = y != taxonomy.NONE
+            stage1 = np.where(refusal, REFUSAL, taxonomy.NONE).astype(object)
+            self.stage1_ = self._calibrated(stage1).fit(X, stage1, sample_weight=sample_weight)
+            joint = self._joint_labels(y[refusal], signals[refusal])
+            sw = None if sample_weight is None else np.asarray(sample_weight)[refusal]
+            self.joint_ = self._calibrated(joint).fit(X[refusal], joint, sample_weight=sw)
         else:
             self.reason_ = self._calibrated(y).fit(X, y, sample_weight=sample_weight)
             self.signal_models_ = {}
@@ -90,6 +90,24 @@ class ReasonSignalClassifier(ClassifierMixin, BaseEstimator):
                     self.signal_models_[reason] = str(labels[0])
         return self
 
+    def _joint_labels(self, y, signals) -> np.ndarray:
+        """Signal labels (``none`` for none); a signal too rare to calibrate is pooled."""
+        joint = np.array([taxonomy.NONE if r == taxonomy.NONE else (s if s else f"{r}:?")
+                          for r, s in zip(y, signals)], dtype=object)
+        # a signal too rare to calibrate is pooled into "<reason>:?" (reason kept, signal unknown)
+        labels, counts = np.unique(joint, return_counts=True)
+        rare = {lab for lab, n in zip(labels, counts) if n < self.cv and lab != taxonomy.NONE}
+        joint = np.array([f"{self._reason_of(j)}:?" if j in rare else j for j in joint], dtype=object)
+        labels, counts = np.unique(joint, return_counts=True)
+        for lab, n in zip(labels, counts):
+            if lab.endswith(":?") and n < self.cv:  # still too rare: join the reason's largest group
+                reason = self._reason_of(lab)
+                peers = [(m, other) for other, m in zip(labels, counts)
+                         if other != lab and other != taxonomy.NONE and self._reason_of(other) == reason]
+                if peers:
+                    joint[joint == lab] = max(peers)[1]
+        return joint
+
     # -- probabilities -------------------------------------------------------------------
     def _joint_proba(self, X):
         classes = list(self.joint_.classes_)
@@ -97,12 +115,17 @@ class ReasonSignalClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X) -> np.ndarray:
         """Probabilities of the four reasons, columns in ``classes_`` order."""
-        if self.signal_mode == "joint":
+        if self.signal_mode in {"joint", "two_stage"}:
             classes, proba = self._joint_proba(X)
+            if self.signal_mode == "two_stage":  # P(reason) = P(refusal) * P(reason | refusal)
+                p_refusal = self.stage1_.predict_proba(X)[:, list(self.stage1_.classes_).index(REFUSAL)]
+                proba = proba * p_refusal[:, None]
             out = np.zeros((proba.shape[0], len(self.classes_)))
             for j, label in enumerate(classes):
                 reason = taxonomy.NONE if label == taxonomy.NONE else self._reason_of(label)
                 out[:, list(self.classes_).index(reason)] += proba[:, j]
+            if self.signal_mode == "two_stage":
+                out[:, list(self.classes_).index(taxonomy.NONE)] = 1.0 - p_refusal
             return out
         order = [list(self.reason_.classes_).index(c) for c in self.classes_]
         return self.reason_.predict_proba(X)[:, order]
@@ -128,7 +151,7 @@ class ReasonSignalClassifier(ClassifierMixin, BaseEstimator):
     def predict_signal(self, X, reasons) -> list[str | None]:
         """The most probable signal of each row's given reason (None for ``none``)."""
         out: list[str | None] = [None] * len(reasons)
-        if self.signal_mode == "joint":
+        if self.signal_mode in {"joint", "two_stage"}:
             classes, proba = self._joint_proba(X)
             for i, reason in enumerate(reasons):
                 if reason == taxonomy.NONE:
@@ -149,7 +172,13 @@ class ReasonSignalClassifier(ClassifierMixin, BaseEstimator):
     # -- explanation ---------------------------------------------------------------------
     def reason_weights(self, reason: str, signal: str | None = None) -> np.ndarray:
         """Per-feature weights pushing towards ``reason`` against the other classes (log-odds)."""
-        if self.signal_mode == "joint":
+        toward_refusal = 0.0
+        if self.signal_mode == "two_stage":
+            s1 = self.stage1_.calibrated_classifiers_[0].estimator
+            toward_refusal = s1.coef_[0] if s1.classes_[1] == REFUSAL else -s1.coef_[0]
+            if reason == taxonomy.NONE:
+                return -toward_refusal
+        if self.signal_mode in {"joint", "two_stage"}:
             lr = self.joint_.calibrated_classifiers_[0].estimator
             classes = list(lr.classes_)
             target = signal if signal in classes else (taxonomy.NONE if reason == taxonomy.NONE else None)
@@ -162,4 +191,4 @@ class ReasonSignalClassifier(ClassifierMixin, BaseEstimator):
         coef = lr.coef_
         mine = coef[rows].mean(axis=0)
         others = np.delete(coef, rows, axis=0).mean(axis=0)
-        return mine - others
+        return toward_refusal + mine - others

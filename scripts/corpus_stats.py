@@ -21,7 +21,35 @@ from negclass import dataset  # noqa: E402
 from negclass.train import DEFAULT_SPLIT, default_data_files, read_split  # noqa: E402
 
 CARD = ROOT / "data" / "README.md"
+# sector labels are free text per voice; the card groups them (first matching pattern wins)
+SECTOR_GROUPS = [
+    ("energy & utilities", r"energy|gas|power|electric|pipeline|utilit|oil|lng|coal|nuclear|mining|refin"),
+    ("software & IT", r"saas|software|it |it$|corporate it|app|games|telecom"),
+    ("labour & employment", r"labou?r|employment|recruit|hr\b|^hr|internal/hr|tutoring"),
+    ("legal settlement & insurance", r"litigation|legal|insurance|claim|compliance"),
+    ("M&A, banking & finance", r"m&a|bank|finance|fundrais|isda|commodit|trading|brokerage"),
+    ("IP & media licensing", r"ip licensing|licens|media|advertis|ad sales|out-of-home|marketing|creator|print"),
+    ("sponsorship, sport & events", r"sponsor|sport|event|venue|music|fitness|conference"),
+    ("construction & engineering", r"construct|architect|engineer|renovation|building|equipment|fit-out|steel|cement|alumin"),
+    ("real estate & facilities", r"leas|residential|letting|property|facilit|flat share|coworking|cleaning|security|removals|office"),
+    ("healthcare purchasing", r"health|medical|pharma|clinic|hospital"),
+    ("public tenders & government", r"public|tender|universit|school|education|government|defen[cs]e|municipal|council|grant|nonprofit|regulat|board"),
+    ("logistics & shipping", r"logist|freight|shipping|port|transport|fleet|car parts|automotive"),
+    ("agriculture & food", r"agri|food|wine|dairy|coffee|produce|flower|catering|street food|market stall"),
+    ("manufacturing & textiles", r"manufactur|textile|chemical|foundry|shipbuild|machin|packag"),
+    ("freelance & creative", r"freelance|creative|translation|design|photograph|illustrat"),
+    ("hospitality & tourism", r"hospitality|hotel|touris|travel"),
+    ("family business", r"family"),
+]
 START, END = "<!-- stats:start -->", "<!-- stats:end -->"
+
+
+def sector_group(sector) -> str:
+    text = str(sector or "").lower()
+    for group, pattern in SECTOR_GROUPS:
+        if re.search(pattern, text):
+            return group
+    return "other"
 
 
 def table(counts: pd.Series, name: str) -> str:
@@ -49,7 +77,8 @@ def stats() -> str:
         "### Length\n\n" + pd.crosstab(frame["length"], frame["reason"], margins=True).to_markdown(),
         "### Difficulty\n\n" + pd.crosstab(frame["difficulty"], frame["reason"], margins=True).to_markdown(),
         "### Voice (source)\n\n" + pd.crosstab(frame["source"], frame["reason"], margins=True).to_markdown(),
-        f"### Sectors ({frame['sector'].nunique()} distinct labels)\n\n" + table(frame["sector"].value_counts(), "sector"),
+        f"### Sectors ({frame['sector'].nunique()} free-text labels in {frame['sector'].map(sector_group).nunique()} groups)\n\n"
+        + table(frame["sector"].map(sector_group).value_counts(), "sector group"),
     ]
     if audit.exists():
         rows = list(csv.DictReader(audit.open(encoding="utf-8")))
