@@ -123,6 +123,7 @@ def test_cross_site_posts_and_foreign_host_names_are_refused(model):
     with TestClient(create_app(model, allowed_hosts=["127.0.0.1", "localhost", "testserver"])) as c:
         r = c.post("/api/classify", json={"text": EMAIL}, headers={"origin": "https://evil.example"})
         _ok_problem(r, 403)
+        _ok_problem(c.post("/api/classify", json={"text": EMAIL}, headers={"origin": "null"}), 403)
         assert c.post("/api/classify", json={"text": EMAIL}, headers={"origin": "http://testserver"}).status_code == 200
         _ok_problem(c.get("/api/info", headers={"host": "rebound.example:8000"}), 400)
         assert c.get("/api/info", headers={"host": "127.0.0.1:8000"}).status_code == 200
@@ -154,6 +155,21 @@ def test_page_and_assets_are_served_and_nothing_comes_from_the_internet(client):
         assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", text), f.name
         assert "@import" not in text and "url(http" not in text, f.name
     assert client.get("/docs").status_code == 404  # Swagger UI loads scripts from a CDN: not served
+
+
+def test_model_is_loaded_once_per_app(model, monkeypatch):
+    import negclass.predict
+    calls = []
+
+    def load(path=None):
+        calls.append(path)
+        return model
+    monkeypatch.setattr(negclass.predict, "load_model", load)
+    with TestClient(create_app()) as c:
+        for _ in range(3):
+            assert c.post("/api/classify", json={"text": EMAIL}).status_code == 200
+        assert c.get("/api/info").status_code == 200
+    assert len(calls) == 1
 
 
 def test_info_lists_reasons_in_words_and_limits(client, corrections_file):

@@ -11,8 +11,9 @@ def missing_dependency() -> str | None:
     """The name of the first web dependency that is not installed, or None."""
     import importlib.util
 
-    for module, package in (("fastapi", "fastapi"), ("uvicorn", "uvicorn"), ("multipart", "python-multipart")):
-        if importlib.util.find_spec(module) is None:
+    for modules, package in ((("fastapi",), "fastapi"), (("uvicorn",), "uvicorn"),
+                             (("python_multipart", "multipart"), "python-multipart")):
+        if not any(importlib.util.find_spec(m) is not None for m in modules):
             return package
     return None
 

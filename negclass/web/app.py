@@ -235,7 +235,7 @@ class _Guard:
         what = "upload" if upload else "request"
         problem = None
         origin = headers.get("origin")
-        if origin and origin != "null" and origin.split("://", 1)[-1] != headers.get("host"):
+        if origin and (origin == "null" or origin.split("://", 1)[-1] != headers.get("host")):
             problem = (403, "Requests from other web sites are refused.")
         elif not upload and scope["path"].startswith("/api/") and \
                 headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
