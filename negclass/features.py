@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -65,15 +66,72 @@ def _nlp_and_matchers(patterns_key: str):
     table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
     cues = yaml.safe_load(patterns_key)
     phrase = PhraseMatcher(nlp.vocab, attr="LOWER")
-    matcher = Matcher(nlp.vocab)
+    checker = Matcher(nlp.vocab)  # validates the patterns as written
+    matcher = Matcher(nlp.vocab, validate=False)
+    flags: dict = {}
     for name, spec in cues.items():
         phrases = spec.get("phrases") or []
         if phrases:
             phrase.add(name, list(nlp.tokenizer.pipe(phrases)))
         pats = spec.get("patterns") or []
         if pats:
-            matcher.add(name, pats)
+            checker.add(name, pats)
+            matcher.add(name, [_flag_sets(pat, nlp.vocab, table, flags) for pat in pats])
     return nlp, table, phrase, matcher
+
+
+def _free_flag(vocab) -> int | None:
+    """A spare lexeme flag bit (spaCy names them FLAG19 to FLAG63) not taken yet, or None."""
+    from spacy.attrs import IDS
+
+    spare = {v for k, v in IDS.items() if k.startswith("FLAG") and 0 < v < 64}  # FLAG19 ... FLAG63
+    return next((bit for bit in sorted(spare) if bit not in vocab.lex_attr_getters), None)
+
+
+def _flag_sets(pattern: list, vocab, table, flags: dict) -> list:
+    """A token pattern with its ``{LOWER|LEMMA: {IN: [...]}}`` sets turned into lexeme flags.
+
+    The Matcher calls back into Python for every ``IN`` set on every token, which made it the
+    slowest step of featurisation; a flag is checked in compiled code. The flag holds exactly when
+    the set test would: ``LOWER`` is the lexeme's lower case, and the lemma is the lookup of the
+    lower case (``parse`` sets it so for every token), so both depend on the lexeme alone. When no
+    flag is left (64 bits per lexeme) the set stays as it is.
+    """
+    out = []
+    for spec in pattern:
+        new = {}
+        for attr, value in spec.items():
+            kind = attr.upper() if isinstance(attr, str) else None
+            values = value.get("IN") if isinstance(value, dict) and set(value) == {"IN"} else None
+            if kind in {"LOWER", "LEMMA"} and isinstance(values, list) and values \
+                    and all(isinstance(v, str) for v in values):
+                key = (kind, frozenset(values))
+                if key not in flags:
+                    wanted = key[1]
+                    if kind == "LOWER":
+                        def test(s, wanted=wanted):
+                            return s.lower() in wanted
+                    else:
+                        def test(s, wanted=wanted):
+                            low = s.lower()
+                            return table.get(low, low) in wanted
+                    flags[key] = _free_flag(vocab)
+                    if flags[key] is not None:
+                        vocab.add_flag(test, flags[key])
+                if flags[key] is not None:
+                    new[flags[key]] = True
+                    continue
+            new[attr] = value
+        out.append(new)
+    return out
+
+
+_TOKEN_CACHE_SIZE = 200_000
+
+
+@lru_cache(maxsize=8)
+def _token_cache(patterns_key: str, mask_names: bool) -> dict:
+    return {}
 
 
 _SYMBOLS = re.compile(r"[@/\\_=<>|]")
@@ -121,17 +179,31 @@ class LinguisticParser(TransformerMixin, BaseEstimator):
         return list(self.parse(X))
 
     def parse(self, texts):
+        from spacy.attrs import IDX, LENGTH, LOWER, ORTH, SENT_START
+
         nlp, table, phrase, matcher = _nlp_and_matchers(self.patterns_)
+        # what _lemma_token gives depends only on the token's text and whether it starts a
+        # sentence (its lemma is the lookup of its lower case), so it is computed once per pair
+        tokens = _token_cache(self.patterns_, self.mask_names)
+        strings = nlp.vocab.strings
         texts = [t[: self.max_chars] for t in texts]
         for text, doc in zip(texts, nlp.pipe(texts, batch_size=self.batch_size)):
             parsed = Parsed(text=text)
-            for tok in doc:
-                if tok.text != tok.lower_:  # the lookup table is keyed on lower case
-                    tok.lemma_ = table.get(tok.lower_, tok.lower_)
-                lemma = _lemma_token(tok, self.mask_names)
+            arr = doc.to_array([ORTH, LOWER, SENT_START, IDX, LENGTH]).tolist()
+            for i, (orth, lower, start, idx, length) in enumerate(arr):
+                if orth != lower:  # the lookup table is keyed on lower case
+                    low = strings[lower]
+                    doc[i].lemma_ = table.get(low, low)
+                key = (orth, start == 1)
+                try:
+                    lemma = tokens[key]
+                except KeyError:
+                    if len(tokens) >= _TOKEN_CACHE_SIZE:  # keep memory flat on endless input
+                        tokens.clear()
+                    lemma = tokens[key] = _lemma_token(doc[i], self.mask_names)
                 if lemma is not None:
                     parsed.lemmas.append(lemma)
-                    parsed.spans.append((tok.idx, tok.idx + len(tok.text)))
+                    parsed.spans.append((idx, idx + length))
             seen = set()
             for match_id, start, end in list(phrase(doc)) + list(matcher(doc)):
                 name = nlp.vocab.strings[match_id]
@@ -200,3 +272,77 @@ def build_features(word_max_features: int = 30000, char_max_features: int = 3000
     weights = {name: 1.0 for name, _ in parts}
     weights["cues"] = cue_weight
     return FeatureUnion(parts, transformer_weights=weights)
+
+
+# -- fast transform ----------------------------------------------------------------------------
+_WORD_CACHE_SIZE = 200_000
+_WORD_COLUMNS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # vectoriser -> {word: columns}
+
+
+def _is_char_wb(trans) -> bool:
+    """A ``chars`` view as ``build_features`` makes it (select_chars, then a plain char_wb TF-IDF)."""
+    steps = getattr(trans, "steps", None)
+    if not steps or len(steps) != 2:
+        return False
+    select, vec = steps[0][1], steps[1][1]
+    return (isinstance(select, FunctionTransformer) and select.func is select_chars and select.kw_args is None
+            and type(vec) is TfidfVectorizer and vec.analyzer == "char_wb" and vec.input == "content"
+            and vec.preprocessor is None and vec.strip_accents is None and vec.lowercase
+            and not vec.binary and hasattr(vec, "_tfidf"))
+
+
+def _char_wb_counts(vec: TfidfVectorizer, docs: list[str]):
+    """The count matrix ``vec`` would build from ``docs``, built word by word.
+
+    A ``char_wb`` n-gram never crosses a word, so a document's counts are the sum of its words'
+    counts; the in-vocabulary n-gram columns of each word are computed once and cached.
+    """
+    import scipy.sparse as sp
+
+    cache = _WORD_COLUMNS.get(vec)
+    if cache is None:
+        cache = _WORD_COLUMNS[vec] = {}
+    vocab = vec.vocabulary_
+    ngrams = vec._char_wb_ngrams
+    indptr, indices, values = [0], [], []
+    for doc in docs:
+        counts: dict[int, int] = {}
+        words: dict[str, int] = {}
+        for w in doc.lower().split():
+            words[w] = words.get(w, 0) + 1
+        for w, k in words.items():
+            cols = cache.get(w)
+            if cols is None:
+                if len(cache) >= _WORD_CACHE_SIZE:
+                    cache.clear()
+                cols = cache[w] = [vocab[g] for g in ngrams(w) if g in vocab]
+            for c in cols:
+                counts[c] = counts.get(c, 0) + k
+        indices.extend(counts.keys())
+        values.extend(counts.values())
+        indptr.append(len(indices))
+    X = sp.csr_array((np.asarray(values, dtype=np.intc), np.asarray(indices, dtype=np.int32),
+                      np.asarray(indptr, dtype=np.int32)), shape=(len(docs), len(vocab)), dtype=vec.dtype)
+    X.sort_indices()
+    return X
+
+
+def transform_features(union: FeatureUnion, parsed: list[Parsed]):
+    """``union.transform(parsed)``, the same matrix, with the character n-grams counted word by
+    word (see ``_char_wb_counts``); any other layout goes through ``union.transform``."""
+    try:
+        parts = list(union._iter())
+        hstack = union._hstack
+    except AttributeError:
+        return union.transform(parsed)
+    if union.n_jobs not in (None, 1) or not any(_is_char_wb(t) for _, t, _ in parts):
+        return union.transform(parsed)
+    Xs = []
+    for name, trans, weight in parts:
+        if _is_char_wb(trans):
+            vec = trans.steps[1][1]
+            res = vec._tfidf.transform(_char_wb_counts(vec, select_chars(parsed)), copy=False)
+        else:
+            res = trans.transform(parsed)
+        Xs.append(res if weight is None else res * weight)
+    return hstack(Xs)

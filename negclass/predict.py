@@ -10,7 +10,7 @@ import numpy as np
 
 from . import playbook, preprocess, store, taxonomy
 from .errors import NegclassError
-from .features import CUE_PREFIX, Parsed
+from .features import CUE_PREFIX, Parsed, transform_features
 from .playbook import Tactic
 
 
@@ -107,7 +107,7 @@ class Model:
         if not ok:
             return results
         parsed = self.parser.transform([cleaned[i].text for i in ok])
-        X = self.features.transform(parsed)
+        X = transform_features(self.features, parsed)
         proba = self.clf.predict_proba(X)
         reasons = list(self.clf.decide(proba))
         signals = self.clf.predict_signal(X, reasons)
