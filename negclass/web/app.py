@@ -322,7 +322,9 @@ def create_app(model=None, *, model_path=None, corrections_path: Path | None = N
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
-        errors = jsonable_encoder(exc.errors(), custom_encoder={Exception: str, bytes: lambda b: repr(b[:80])})
+        # without the 'input' of each error: it can be the whole request body
+        errors = jsonable_encoder([{k: v for k, v in e.items() if k != "input"} for e in exc.errors()],
+                                  custom_encoder={Exception: str, bytes: lambda b: repr(b[:80])})
         return JSONResponse({"detail": _validation_message(errors), "errors": errors}, status_code=422)
 
     @app.exception_handler(NegclassError)
