@@ -47,7 +47,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="our own address (repeatable): messages from it are skipped, not classified")
     p.add_argument("--me-domain", action="append", default=[], metavar="DOMAIN",
                    help="our own domain (repeatable): messages from it are skipped, not classified")
-    p.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="worker processes (default: the number of CPU cores; the output is the same for any number)")
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted run with the same inputs and --out, without duplicate rows")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
@@ -180,10 +181,11 @@ def cmd_score(args) -> int:
     from . import ingest, store
     from .output import Spool
     from .predict import load_model
-    from .score import Me, Summary, columns, score_units
+    from .score import Me, Summary, columns, default_jobs, score_units
 
-    if args.jobs < 1:
+    if args.jobs is not None and args.jobs < 1:
         raise NegclassError("--jobs must be at least 1")
+    jobs = args.jobs or default_jobs()
     inputs = ingest.check_inputs(args.inputs, args.format)
     model_path = (args.model or store.default_model_dir()).resolve()
     model = load_model(model_path)
@@ -204,7 +206,7 @@ def cmd_score(args) -> int:
     show = not args.quiet and sys.stderr.isatty()
     try:
         with tqdm(disable=not show, unit="msg", file=sys.stderr, initial=spool.done) as bar:
-            for rows in score_units(units, model=model, model_path=model_path, me=me, jobs=args.jobs):
+            for rows in score_units(units, model=model, model_path=model_path, me=me, jobs=jobs):
                 spool.write(rows)
                 for row in rows:
                     summary.add(row)

@@ -92,6 +92,33 @@ _DISCLAIMER = re.compile(
     r"|vertraulich|destinataire|destinatario|geheimhaltung",
     re.IGNORECASE)
 
+# Words one of which a match of the regex above must contain. For ASCII text, where IGNORECASE
+# is plain lower-casing, their absence from the lower-cased text rules the (slow) regex out.
+_WROTE_WORDS = ("wrote", "writes", "schrieb", "écrit", "escribió", "escreveu", "scritto", "scrisse", "schreef",
+                "skrev", "napisa", "kirjoitti", "írta", "yazdı", "написал")
+_DISCLAIMER_WORDS = ("intended", "if you", "confidential", "privileged", "proprietary", "notify", "the sender",
+                     "delete", "unauthori", "prohibited", "free of", "free from", "virus", "vertraulich",
+                     "destinatari", "geheimhaltung")
+
+
+def _cannot_match(text: str, words: tuple) -> bool:
+    """True when ``text`` is ASCII and holds none of ``words`` (case ignored)."""
+    if not text.isascii():
+        return False
+    low = text.lower()
+    return not any(w in low for w in words)
+
+
+def _reply_intro(text: str):
+    if ":" not in text or _cannot_match(text, _WROTE_WORDS):
+        return None
+    return _REPLY_INTRO.search(text)
+
+
+def _has_disclaimer(text: str) -> bool:
+    return not _cannot_match(text, _DISCLAIMER_WORDS) and _DISCLAIMER.search(text) is not None
+
+
 _MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!>|])")
 _TABLE_RULE = re.compile(r"^[ \t|:-]*---[ \t|:-]*$", re.MULTILINE)
 _TRAILING = re.compile(r"[ \t\u00a0]+$", re.MULTILINE)
@@ -144,7 +171,7 @@ def _first_boundary(text: str):
     forwards alike).
     """
     found = []
-    m = _REPLY_INTRO.search(text)
+    m = _reply_intro(text)
     if m:
         found.append((m.start(), m.end(), "reply"))
     m = _FORWARD.search(text)
@@ -223,7 +250,7 @@ def _strip_footer(text: str) -> str:
         if _words(text[: m.start()]) >= 3:
             text = text[: m.end()]
             break
-    if _DISCLAIMER.search(text):
+    if _has_disclaimer(text):
         paragraphs = re.split(r"\n[ \t]*\n", text)
         kept = [p for p in paragraphs if len(_DISCLAIMER.findall(p)) < 2]
         if kept and len(kept) < len(paragraphs):

@@ -11,7 +11,7 @@ import os
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import chain, islice
 from typing import Iterable, Iterator
 
 from . import taxonomy
@@ -155,6 +155,14 @@ def _safe_message(unit: RawMail | Message) -> Message:
         return Message(unit.id, unit.source, error=f"unreadable message: {exc}")
 
 
+def default_jobs() -> int:
+    """Worker processes by default: one per CPU core this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
 def score_units(units: Iterable[RawMail | Message], *, model: Model | None = None, model_path=None,
                 me: Me = Me(), jobs: int = 1, chunk_size: int | None = None) -> Iterator[list[dict]]:
     """Yield lists of rows, one list per chunk of input units, in input order.
@@ -165,6 +173,10 @@ def score_units(units: Iterable[RawMail | Message], *, model: Model | None = Non
     it = iter(units)
     size = chunk_size or CHUNK
     chunks = iter(lambda: list(islice(it, size)), [])
+    first = next(chunks, [])
+    chunks = chain([first], chunks) if first else iter(())
+    if jobs > 1 and len(first) < size:
+        jobs = 1  # the whole input fits in one chunk: starting workers would only cost time
     if jobs <= 1:
         if model is None:
             from .predict import load_model

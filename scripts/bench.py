@@ -83,11 +83,12 @@ def run(cmd: list, env: dict | None = None, sample_tree: bool = False) -> dict:
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     tree_peak = 0
-    if sample_tree:
-        while proc.poll() is None:
-            tree_peak = max(tree_peak, _tree_rss(proc.pid))
-            time.sleep(0.05)
-    _, status, usage = os.wait4(proc.pid, 0)
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG if sample_tree else 0)
+        if pid:
+            break
+        tree_peak = max(tree_peak, _tree_rss(proc.pid))
+        time.sleep(0.05)
     wall = time.perf_counter() - t
     proc.returncode = os.waitstatus_to_exitcode(status)
     err = proc.stderr.read().decode(errors="replace")
