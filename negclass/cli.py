@@ -52,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted run with the same inputs and --out, without duplicate rows")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    p.add_argument("--engine", choices=["local", "spark"], default="local",
+                   help="spark: read and score on Apache Spark, write a Parquet folder (pip install 'negclass[spark]')")
+    p.add_argument("--master", default="local[*]", help="Spark master URL for --engine spark (default local[*])")
     _add_model_option(p)
 
     p = sub.add_parser("train", help="train a model on the shipped corpus plus your labelled or corrected files",
@@ -174,6 +177,9 @@ def cmd_classify(args) -> int:
 
 
 def cmd_score(args) -> int:
+    if args.engine == "spark":
+        from .spark import cli_score
+        return cli_score(args)
     from itertools import islice
 
     from tqdm import tqdm
