@@ -47,7 +47,7 @@ def model_card(meta: dict, metrics: dict) -> str:
         f"Held out (never trained on): {d['heldout']['examples']} examples {d['heldout']['reason']}.", "",
         "## Results", "",
         f"Cross-validation on the training part ({metrics['cross_validation']['n']} examples): macro-F1 "
-        f"{_f(metrics['cross_validation']['macro_f1'])}, signal accuracy "
+        f"{_f(metrics['cross_validation']['macro_f1'])}, signal accuracy given the true reason "
         f"{_f(metrics['cross_validation']['signal_accuracy'])}.", "",
     ]
     names = {"heldout": "Held-out split of data/", "devset": "Dev set written by other people",

@@ -41,6 +41,7 @@ class TrainConfig:
     word_max_features: int = 30000
     char_max_features: int = 30000
     cue_weight: float = 1.0
+    selection_tolerance: float = 0.005      # CV macro-F1 within this of the best counts as a tie
     low_confidence_accuracy: float = 0.95   # confident OOF predictions must be at least this accurate
     max_real_false_alarm: float = 0.05      # refusal threshold: OOF false alarms on real non-refusals at most this
     real_source: str = "enron-mined"        # `source` of labelled examples taken from real mail
@@ -166,7 +167,7 @@ def train(data_files: list[Path] | None = None, out_dir: Path | None = None, *, 
         m = reason_metrics(y, pred, oof[cand], signals, oof_signal[cand])
         selection.append({"linear": cand[0][0], "C": cand[0][1], "signal_mode": cand[1], "use_chars": cand[2],
                           "cv_macro_f1": m["macro_f1"], "cv_signal_accuracy": m["signal_accuracy"]})
-    best = max(selection, key=lambda s: (round(s["cv_macro_f1"], 4), s["cv_signal_accuracy"] or 0))
+    best = _select(selection, cfg.selection_tolerance)
     cand = ((best["linear"], best["C"]), best["signal_mode"], best["use_chars"])
     progress(f"selected {cand[0][0]} C={cand[0][1]} signal_mode={cand[1]} chars={cand[2]} (CV macro-F1 {best['cv_macro_f1']:.3f})")
 
@@ -238,6 +239,14 @@ def _with_heldout_rows(te: pd.DataFrame, heldout_files, data_files, split: dict,
     more = dataset.load(files)
     more = more[more["id"].map(lambda i: split.get(i) == "test") & ~more["id"].isin(frame["id"])]
     return pd.concat([te, more], ignore_index=True) if len(more) else te
+
+
+def _select(selection: list[dict], tolerance: float) -> dict:
+    """The best candidate by CV macro-F1; among those within ``tolerance`` of it, one without
+    character n-grams is preferred: they carry a writer's style, and real mail punishes that."""
+    top = max(s["cv_macro_f1"] for s in selection)
+    close = [s for s in selection if s["cv_macro_f1"] >= top - tolerance]
+    return max(close, key=lambda s: (not s["use_chars"], round(s["cv_macro_f1"], 4), s["cv_signal_accuracy"] or 0))
 
 
 def _classifier(linear: tuple[str, float], mode: str, cfg: TrainConfig, threshold=None) -> ReasonSignalClassifier:

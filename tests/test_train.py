@@ -54,3 +54,13 @@ def test_shipped_model_beats_both_baselines_on_the_heldout_split():
     model = metrics["model"]["macro_f1"]
     assert model >= metrics["majority"]["macro_f1"] + 0.3
     assert model >= metrics["keyword_rules"]["macro_f1"] + 0.2
+
+
+def test_selection_prefers_stance_features_on_a_near_tie():
+    from negclass.train import _select
+
+    rows = [{"use_chars": True, "cv_macro_f1": 0.903, "cv_signal_accuracy": 0.9},
+            {"use_chars": False, "cv_macro_f1": 0.900, "cv_signal_accuracy": 0.9},
+            {"use_chars": False, "cv_macro_f1": 0.880, "cv_signal_accuracy": 0.9}]
+    assert _select(rows, 0.005) is rows[1]
+    assert _select(rows, 0.0) is rows[0]
