@@ -198,7 +198,8 @@ def score(df, text_col: str = "text", id_col: str = "id", *, model: str | Path |
     """Score a DataFrame of messages: the columns of ``negclass score``, one row per input row.
 
     ``text_col`` holds the message text (HTML is detected, or say so with a boolean ``html``
-    column); ``id_col`` the id (null ids become ``row-N``, unique but not dense). ``source``,
+    column); ``id_col`` the id (a missing id becomes ``SOURCE#row-N``: unique, but N is not the
+    row number). ``source``,
     ``date``, ``from``, ``subject`` and ``error`` columns are used when present (``read_eml`` and
     ``read_mbox`` make them). ``me``/``me_domain``: our own addresses and domains, skipped.
     ``model``: a model directory (default: as ``negclass score``). ``keep``: input columns of
@@ -214,11 +215,10 @@ def score(df, text_col: str = "text", id_col: str = "id", *, model: str | Path |
     name = ship_model(spark, model)
     wanted = [c for c in dict.fromkeys([text_col, "source", "date", "from", "subject", "html", "error"])
               if c in df.columns]
+    prefix = F.coalesce(F.col("source").cast("string"), F.lit("row")) if "source" in df.columns else F.lit("row")
+    rid = F.concat(prefix, F.lit("#row-"), F.monotonically_increasing_id().cast("string"))
     if id_col in df.columns:
-        rid = F.coalesce(F.col(id_col).cast("string"),
-                         F.concat(F.lit("row-"), F.monotonically_increasing_id().cast("string")))
-    else:
-        rid = F.concat(F.lit("row-"), F.monotonically_increasing_id().cast("string"))
+        rid = F.coalesce(F.col(f"`{id_col}`").cast("string"), rid)
     keep = [k for k in dict.fromkeys(keep)]
     clash = [k for k in keep if k in _schema().fieldNames() or k not in df.columns]
     if clash:
@@ -485,5 +485,5 @@ def _summary(spark, out: Path, seconds: float) -> str:
     per = {r["reason"]: r["count"] for r in res.groupBy("reason").count().collect()}
     reasons = ", ".join(f"{r} {per.get(r, 0)}" for r in taxonomy.reasons())
     return (f"{stats['rows']} rows: {reasons}; low confidence {stats['low'] or 0}; skipped {stats['skipped'] or 0}; "
-            f"errors {stats['errors'] or 0}; {stats['rows'] / max(seconds, 1e-9):.0f} messages/s "
+            f"errors {stats['errors'] or 0}; {stats['rows'] / max(seconds, 1e-9):.1f} messages/s "
             f"(Spark start-up included)")
