@@ -13,7 +13,7 @@ from negclass.cli import main
 from negclass.ingest import Message
 from negclass.score import Me, columns, score_messages, score_units
 
-from .conftest import FIXTURES, ROOT
+from .conftest import FIXTURES
 
 MAIL = FIXTURES / "mail"
 spark_test = pytest.mark.spark
@@ -22,8 +22,6 @@ spark_test = pytest.mark.spark
 @pytest.fixture(scope="module")
 def spark():
     pytest.importorskip("pyspark", reason="pyspark is not installed: pip install 'negclass[spark]'")
-    if shutil.which("java") is None and not __import__("os").environ.get("JAVA_HOME"):
-        pytest.skip("no Java runtime for Spark (install one, e.g. apt-get install default-jre-headless)")
     from negclass.spark import session
 
     s = session("local[2]", "negclass-tests")
