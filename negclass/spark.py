@@ -412,11 +412,7 @@ def _read_input(spark, path: Path, kind: str, text_col: str, id_col: str):
                             f"this is {kind} (use --engine local)")
     keep = [F.col(f"`{c}`") for c in df.columns if c in {text_col, id_col, "date", "from", "subject", "error"}]
     df = df.select(*keep)
-    if "source" not in df.columns:
-        df = df.withColumn("source", F.lit(p))
-    if text_col != "text" and "text" in df.columns:
-        df = df.drop("text")
-    return df
+    return df.withColumn("source", F.lit(p))
 
 
 _MODEL_ERROR = re.compile(r"ModelError: (.+)")
