@@ -80,8 +80,11 @@ def sh(cmd: list) -> str:
 
 def run(cmd: list, env: dict | None = None, sample_tree: bool = False) -> dict:
     """Run a command; wall time, the main process's peak RSS, and (sampled) the process tree's."""
+    # stderr goes to a file, not a pipe: a child that writes more than a pipe holds (training
+    # prints a line per duplicate example) would block until it is read, which is after it ends
+    err_file = tempfile.TemporaryFile()
     t = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err_file, env=env)
     tree_peak = 0
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG if sample_tree else 0)
@@ -91,7 +94,9 @@ def run(cmd: list, env: dict | None = None, sample_tree: bool = False) -> dict:
         time.sleep(0.05)
     wall = time.perf_counter() - t
     proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode(errors="replace")
+    err_file.seek(0)
+    err = err_file.read().decode(errors="replace")
+    err_file.close()
     if proc.returncode != 0:
         raise SystemExit(f"failed ({proc.returncode}): {sh(cmd)}\n{err[-2000:]}")
     return {"wall": wall, "maxrss_mib": usage.ru_maxrss / 1024, "tree_mib": tree_peak / 1024 / 1024, "stderr": err}
