@@ -134,6 +134,11 @@ def _token_cache(patterns_key: str, mask_names: bool) -> dict:
     return {}
 
 
+@lru_cache(maxsize=8)
+def _lemma_cache(patterns_key: str) -> dict:
+    return {}
+
+
 _SYMBOLS = re.compile(r"[@/\\_=<>|]")
 
 
@@ -179,21 +184,33 @@ class LinguisticParser(TransformerMixin, BaseEstimator):
         return list(self.parse(X))
 
     def parse(self, texts):
-        from spacy.attrs import IDX, LENGTH, LOWER, ORTH, SENT_START
+        from spacy.attrs import IDX, LEMMA, LENGTH, LOWER, ORTH, SENT_START
 
         nlp, table, phrase, matcher = _nlp_and_matchers(self.patterns_)
         # what _lemma_token gives depends only on the token's text and whether it starts a
         # sentence (its lemma is the lookup of its lower case), so it is computed once per pair
         tokens = _token_cache(self.patterns_, self.mask_names)
+        # every token's lemma is the lookup of its lower case: set from a per-lexeme cache in one
+        # array call instead of the lemmatizer component's Python loop over tokens
+        lemma_of = _lemma_cache(self.patterns_)
         strings = nlp.vocab.strings
         texts = [t[: self.max_chars] for t in texts]
-        for text, doc in zip(texts, nlp.pipe(texts, batch_size=self.batch_size)):
+        for text, doc in zip(texts, nlp.pipe(texts, batch_size=self.batch_size, disable=["lemmatizer"])):
             parsed = Parsed(text=text)
             arr = doc.to_array([ORTH, LOWER, SENT_START, IDX, LENGTH]).tolist()
-            for i, (orth, lower, start, idx, length) in enumerate(arr):
-                if orth != lower:  # the lookup table is keyed on lower case
+            lemmas = []
+            for _, lower, _, _, _ in arr:
+                try:
+                    lemmas.append(lemma_of[lower])
+                except KeyError:
+                    if len(lemma_of) >= _TOKEN_CACHE_SIZE:
+                        lemma_of.clear()
                     low = strings[lower]
-                    doc[i].lemma_ = table.get(low, low)
+                    lemma_of[lower] = strings.add(table.get(low, low))
+                    lemmas.append(lemma_of[lower])
+            if lemmas:
+                doc.from_array([LEMMA], np.array(lemmas, dtype=np.uint64).reshape(-1, 1))
+            for i, (orth, lower, start, idx, length) in enumerate(arr):
                 key = (orth, start == 1)
                 try:
                     lemma = tokens[key]
