@@ -184,7 +184,7 @@ def cmd_score(args) -> int:
 
     from tqdm import tqdm
 
-    from . import ingest, store
+    from . import ingest, registry
     from .output import Spool
     from .predict import load_model
     from .score import Me, Summary, columns, default_jobs, score_units
@@ -193,7 +193,7 @@ def cmd_score(args) -> int:
         raise NegclassError("--jobs must be at least 1")
     jobs = args.jobs or default_jobs()
     inputs = ingest.check_inputs(args.inputs, args.format)
-    model_path = (args.model or store.default_model_dir()).resolve()
+    model_path = (args.model or registry.default_model_dir()).resolve()
     model = load_model(model_path)
     me = Me.of(args.me, args.me_domain)
 

@@ -8,7 +8,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from . import playbook, preprocess, store, taxonomy
+from . import playbook, preprocess, registry, store, taxonomy
 from .errors import NegclassError
 from .features import CUE_PREFIX, Parsed, transform_features
 from .playbook import Tactic
@@ -193,6 +193,6 @@ class Model:
 
 def load_model(path: str | Path | None = None) -> Model:
     """Load a model directory (default: ``$NEGCLASS_MODEL`` or the shipped model)."""
-    model_dir = Path(path) if path else store.default_model_dir()
+    model_dir = Path(path) if path else registry.default_model_dir()
     pipeline, meta = store.load(model_dir)
     return Model(pipeline, meta, model_dir)

@@ -85,9 +85,9 @@ def ship_model(spark, model_dir: str | Path | None = None) -> str:
     The name carries a digest of the files' content, so a changed model is shipped again instead of
     Spark keeping the copy it already has.
     """
-    from . import store
+    from . import registry, store
 
-    model_dir = Path(model_dir) if model_dir else store.default_model_dir()
+    model_dir = Path(model_dir) if model_dir else registry.default_model_dir()
     store.verify(model_dir)  # fail early on the driver; every executor verifies its own copy again
     h = hashlib.sha256()
     for f in sorted(p for p in model_dir.iterdir() if p.is_file()):
@@ -420,7 +420,7 @@ _MODEL_ERROR = re.compile(r"ModelError: (.+)")
 
 def cli_score(args) -> int:
     """``negclass score --engine spark``: inputs read and scored by Spark, written as Parquet."""
-    from . import ingest, store
+    from . import ingest, registry
     from .score import columns
 
     _require_pyspark()
@@ -430,7 +430,7 @@ def cli_score(args) -> int:
     if out.suffix.lower() not in {".parquet", ".pq"}:
         raise NegclassError(f"--out {out}: the Spark engine writes Parquet; name the output .parquet")
     inputs = ingest.check_inputs(args.inputs, args.format)
-    model_dir = (args.model or store.default_model_dir()).resolve()
+    model_dir = (args.model or registry.default_model_dir()).resolve()
     started = time.perf_counter()
     spark = session(args.master)
     from pyspark.sql import functions as F

@@ -7,7 +7,7 @@ A model directory holds ``pipeline.joblib`` (the fitted scikit-learn ``Pipeline`
 Unpickling can run code, so ``load`` refuses any directory whose files do not match their
 manifest. The manifest guards against corruption and tampering by someone who cannot also
 rewrite the manifest; only load model directories from sources you trust.
-Which directory is the default is decided in ``registry``.
+Which directory is the default is decided in ``registry`` (``registry.default_model_dir``).
 """
 from __future__ import annotations
 
@@ -31,14 +31,6 @@ FORMAT = 1
 def shipped_model_dir() -> Path:
     """The default model that comes with the project (``models/default``)."""
     return Path(__file__).resolve().parent.parent / "models" / "default"
-
-
-def default_model_dir() -> Path:
-    """``$NEGCLASS_MODEL`` if set (a directory or a registered name), else the default chosen with
-    ``negclass models use`` or by ``negclass train``, else the shipped model (see ``registry``)."""
-    from . import registry
-
-    return registry.default_model_dir()
 
 
 def sha256_file(path: Path) -> str:

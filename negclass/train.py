@@ -33,8 +33,8 @@ class TrainConfig:
 
     seed: int = 0
     cv_folds: int = 5
-    linear_grid: tuple[tuple[str, float], ...] = (("svm", 0.3), ("svm", 1.0), ("svm", 3.0))
-    signal_modes: tuple[str, ...] = ("hierarchical", "joint", "two_stage")
+    linear_grid: tuple[tuple[str, float], ...] = (("svm", 1.0), ("svm", 3.0))
+    signal_modes: tuple[str, ...] = ("joint", "two_stage")  # "hierarchical" is available; it trailed by 0.03 CV macro-F1
     use_chars: tuple[bool, ...] = (True, False)
     calibration: str = "sigmoid"
     calibration_folds: int = 3

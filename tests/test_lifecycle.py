@@ -173,19 +173,19 @@ def test_registry_pointer_names_and_overrides(tmp_path, monkeypatch, tiny_model_
     monkeypatch.setenv("NEGCLASS_HOME", str(tmp_path))
     monkeypatch.delenv("NEGCLASS_MODEL", raising=False)
     assert registry.default_name() == registry.SHIPPED
-    assert store.default_model_dir() == store.shipped_model_dir()
+    assert registry.default_model_dir() == store.shipped_model_dir()
     for name in ("a", "b"):
         shutil.copytree(tiny_model_dir, registry.models_dir() / name)
     with pytest.raises(NegclassError, match="no previous default"):
         registry.rollback()
     assert registry.use("a") == ("a", registry.SHIPPED)
     assert registry.use("b") == ("b", "a")
-    assert store.default_model_dir() == registry.models_dir() / "b"
+    assert registry.default_model_dir() == registry.models_dir() / "b"
     assert registry.rollback() == ("a", "b")
     monkeypatch.setenv("NEGCLASS_MODEL", "b")        # a registered name ...
-    assert store.default_model_dir() == registry.models_dir() / "b"
+    assert registry.default_model_dir() == registry.models_dir() / "b"
     monkeypatch.setenv("NEGCLASS_MODEL", str(tiny_model_dir))  # ... or a directory
-    assert store.default_model_dir() == tiny_model_dir
+    assert registry.default_model_dir() == tiny_model_dir
     monkeypatch.delenv("NEGCLASS_MODEL")
     for bad in ("../x", ".hidden", "shipped", "a b", ""):
         with pytest.raises(NegclassError, match="bad model name"):
@@ -194,7 +194,7 @@ def test_registry_pointer_names_and_overrides(tmp_path, monkeypatch, tiny_model_
         registry.use("absent")
     shutil.rmtree(registry.models_dir() / "a")
     with pytest.raises(ModelError, match="default model 'a' is missing"):
-        store.default_model_dir()
+        registry.default_model_dir()
     (tmp_path / "default.json").write_text("{oops")
     with pytest.raises(ModelError, match="corrupt"):
         registry.default_name()
