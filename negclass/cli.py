@@ -315,7 +315,7 @@ def cmd_suggest(args) -> int:
 
 def cmd_evaluate(args) -> int:
     from . import dataset
-    from .evaluate import format_report, reason_metrics
+    from .evaluate import format_report, metrics_of_results
     from .predict import load_model
 
     frame = dataset.load([args.data])
@@ -324,11 +324,7 @@ def cmd_evaluate(args) -> int:
     bad = [i for i, r in enumerate(results) if r.error]
     if bad:
         raise NegclassError(f"{args.data}: {len(bad)} rows could not be classified (first: line {frame['line'][bad[0]]})")
-    reasons = model.reasons
-    proba = [[r.probabilities[c] for c in reasons] for r in results]
-    import numpy as np
-    m = reason_metrics(frame["reason"].tolist(), [r.reason for r in results], np.array(proba),
-                       frame["signal"].tolist(), [r.signal for r in results])
+    m = metrics_of_results(frame["reason"].tolist(), frame["signal"].tolist(), results)
     if args.json:
         print(json.dumps(m, indent=2))
     else:

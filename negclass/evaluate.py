@@ -51,6 +51,15 @@ def reason_metrics(y_true, y_pred, proba=None, signals_true=None, signals_pred=N
     return out
 
 
+def metrics_of_results(y_true, signals_true, results) -> dict:
+    """``reason_metrics`` for ``Classification`` results; a result with an error counts as ``none``."""
+    labels = taxonomy.reasons()
+    pred = [r.reason if not r.error else taxonomy.NONE for r in results]
+    proba = np.array([[r.probabilities.get(c, 0.0) for c in labels] if not r.error else
+                      [float(c == taxonomy.NONE) for c in labels] for r in results])
+    return reason_metrics(y_true, pred, proba, signals_true, [r.signal for r in results])
+
+
 def format_report(m: dict, title: str = "") -> str:
     """Human-readable summary of ``reason_metrics`` output."""
     lines = [title] if title else []

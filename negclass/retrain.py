@@ -10,12 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from . import registry, taxonomy
 from .errors import ModelError, NegclassError
-from .evaluate import reason_metrics
+from .evaluate import metrics_of_results
 from .train import DEFAULT_SPLIT, TrainConfig, default_data_files, train
 
 # A quick search for small data sets and experiments: one setting, two folds.
@@ -44,12 +43,8 @@ def measure(model_dir: Path, frame: pd.DataFrame) -> tuple[dict, list]:
 
     model = load_model(model_dir)
     results = list(model.classify_many(frame["text"].tolist(), explain=False))
-    reasons = taxonomy.reasons()
-    pred = [r.reason if not r.error else taxonomy.NONE for r in results]
-    proba = np.array([[r.probabilities.get(c, 0.0) for c in reasons] if not r.error else
-                      [float(c == taxonomy.NONE) for c in reasons] for r in results])
-    m = reason_metrics(frame["reason"].tolist(), pred, proba, frame["signal"].tolist(), [r.signal for r in results])
-    return m, pred
+    m = metrics_of_results(frame["reason"].tolist(), frame["signal"].tolist(), results)
+    return m, [r.reason if not r.error else taxonomy.NONE for r in results]
 
 
 def not_worse(new: dict, current: dict) -> bool:

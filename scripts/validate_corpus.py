@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Validate data/corpus: schema and labels, required fields, giveaway words, near-duplicates.
 
-Exit status 1 when anything is wrong. Near-duplicates are pairs with TF-IDF cosine above
---threshold (default 0.9) on word 1-2-grams.
+Exit status 1 when anything is wrong. Exact and near-duplicates (TF-IDF cosine of at least
+--threshold, default 0.9, on word 1-2-grams) come from ``negclass.dataset.duplicates``.
 
     python scripts/validate_corpus.py [--threshold 0.9] [FILES...]
 """
@@ -13,8 +13,6 @@ import re
 import sys
 from pathlib import Path
 
-import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -26,20 +24,6 @@ from negclass.train import default_data_files  # noqa: E402
 REQUIRED = ["id", "text", "reason", "channel", "source", "difficulty"]
 GIVEAWAYS = re.compile(r"\b(batna|leverage|no authority|win-lose|win/lose|emotions?|too strong|too weak|"
                        r"tactical silence|sensed weakness|price[- ]only)\b", re.IGNORECASE)
-
-
-def near_duplicates(texts: list[str], threshold: float) -> list[tuple[int, int, float]]:
-    vec = TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True)
-    X = vec.fit_transform(texts)
-    pairs = []
-    for start in range(0, X.shape[0], 500):
-        sims = (X[start:start + 500] @ X.T).toarray()
-        for i, row in enumerate(sims):
-            gi = start + i
-            for j in np.nonzero(row > threshold)[0]:
-                if j > gi:
-                    pairs.append((gi, int(j), float(row[j])))
-    return pairs
 
 
 def main() -> int:
@@ -68,13 +52,13 @@ def main() -> int:
         if m and row.source != "enron-mined":
             print(f"{row.file}:{row.line}: giveaway word {m.group(0)!r}")
             problems += 1
-    pairs = near_duplicates(frame["text"].tolist(), args.threshold)
-    for i, j, s in pairs:
-        print(f"near-duplicate ({s:.2f}): {frame['file'][i]}:{frame['line'][i]} ~ {frame['file'][j]}:{frame['line'][j]}")
+    pairs = dataset.duplicates(frame, threshold=args.threshold)
+    for line in pairs:
+        print(line)
     problems += len(pairs)
     counts = frame.groupby(["reason"]).size().to_dict()
     print(f"{len(frame)} examples in {len(files)} files; per reason {counts}; "
-          f"{len(pairs)} near-duplicate pairs above {args.threshold}; {problems} problems")
+          f"{len(pairs)} exact or near-duplicate pairs at {args.threshold} or above; {problems} problems")
     return 1 if problems else 0
 
 
