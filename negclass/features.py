@@ -25,6 +25,7 @@ CUE_PREFIX = "cue="
 NUM_TOKEN = "<num>"
 NAME_TOKEN = "<name>"
 _DIGITS = re.compile(r"\d")
+TOKENIZER_CACHE_SIZE = 100_000
 
 
 @dataclass
@@ -60,6 +61,9 @@ def _nlp_and_matchers(patterns_key: str):
     from spacy.matcher import Matcher, PhraseMatcher
 
     nlp = spacy.blank("en")
+    # the tokenizer caches the tokens of each whitespace-separated chunk, but by default stops
+    # adding to the cache after 10,000 chunks, which mail passes within a few thousand messages
+    nlp.tokenizer.max_cache_size = TOKENIZER_CACHE_SIZE
     nlp.add_pipe("sentencizer")
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     nlp.initialize()
@@ -69,6 +73,12 @@ def _nlp_and_matchers(patterns_key: str):
     checker = Matcher(nlp.vocab)  # validates the patterns as written
     matcher = Matcher(nlp.vocab, validate=False)
     flags: dict = {}
+    # flags go first to the sets of a pattern's first token, which the Matcher tests at every
+    # token; later sets are only tested once the tokens before them have matched
+    all_patterns = [pat for spec in cues.values() for pat in spec.get("patterns") or []]
+    for position in range(max((len(p) for p in all_patterns), default=0)):
+        for pat in all_patterns:
+            _flag_sets(pat[position:position + 1], nlp.vocab, table, flags)
     for name, spec in cues.items():
         phrases = spec.get("phrases") or []
         if phrases:
@@ -89,21 +99,26 @@ def _free_flag(vocab) -> int | None:
 
 
 def _flag_sets(pattern: list, vocab, table, flags: dict) -> list:
-    """A token pattern with its ``{LOWER|LEMMA: {IN: [...]}}`` sets turned into lexeme flags.
+    """A token pattern with its ``{LOWER|LEMMA|SHAPE: {IN: [...]}}`` sets turned into lexeme flags.
 
     The Matcher calls back into Python for every ``IN`` set on every token, which made it the
     slowest step of featurisation; a flag is checked in compiled code. The flag holds exactly when
     the set test would: ``LOWER`` is the lexeme's lower case, and the lemma is the lookup of the
-    lower case (``parse`` sets it so for every token), so both depend on the lexeme alone. When no
-    flag is left (64 bits per lexeme) the set stays as it is.
+    lower case (``parse`` sets it so for every token), and the shape is the vocabulary's function
+    of the text, so all three depend on the lexeme alone. When no flag is left (64 bits per
+    lexeme) the set stays as it is.
     """
+    from spacy.attrs import SHAPE
+    from spacy.lang.lex_attrs import word_shape as default_shape
+
+    word_shape = vocab.lex_attr_getters.get(SHAPE, default_shape)
     out = []
     for spec in pattern:
         new = {}
         for attr, value in spec.items():
             kind = attr.upper() if isinstance(attr, str) else None
             values = value.get("IN") if isinstance(value, dict) and set(value) == {"IN"} else None
-            if kind in {"LOWER", "LEMMA"} and isinstance(values, list) and values \
+            if kind in {"LOWER", "LEMMA", "SHAPE"} and isinstance(values, list) and values \
                     and all(isinstance(v, str) for v in values):
                 key = (kind, frozenset(values))
                 if key not in flags:
@@ -111,6 +126,9 @@ def _flag_sets(pattern: list, vocab, table, flags: dict) -> list:
                     if kind == "LOWER":
                         def test(s, wanted=wanted):
                             return s.lower() in wanted
+                    elif kind == "SHAPE":
+                        def test(s, wanted=wanted):
+                            return word_shape(s) in wanted
                     else:
                         def test(s, wanted=wanted):
                             low = s.lower()
@@ -130,38 +148,44 @@ _TOKEN_CACHE_SIZE = 200_000
 
 
 @lru_cache(maxsize=8)
-def _token_cache(patterns_key: str, mask_names: bool) -> dict:
-    return {}
-
-
-@lru_cache(maxsize=8)
-def _lemma_cache(patterns_key: str) -> dict:
+def _lexeme_cache(patterns_key: str, mask_names: bool) -> dict:
     return {}
 
 
 _SYMBOLS = re.compile(r"[@/\\_=<>|]")
 
 
-def _lemma_token(tok, mask_names: bool = True) -> str | None:
-    """The feature token for one spaCy token.
+def _feature_token(lex, lemma: str, sent_start: bool, mask_names: bool = True) -> str | None:
+    """The feature token for one word (a spaCy lexeme, its lemma, whether it starts a sentence).
 
     Names, numbers, addresses and system strings are masked: who and what a message is about
     says nothing about the stance, and unmasked they let the model learn one sender's habits.
     """
-    if tok.is_space or tok.is_punct:
+    if lex.is_space or lex.is_punct:
         return None
-    if tok.like_num or _DIGITS.search(tok.text):
+    if lex.like_num or _DIGITS.search(lex.text):
         return NUM_TOKEN
-    if tok.like_email:
+    if lex.like_email:
         return "<email>"
-    if tok.like_url:
+    if lex.like_url:
         return "<url>"
-    if mask_names and tok.is_title and not tok.is_sent_start and tok.text != "I":
+    if mask_names and lex.is_title and not sent_start and lex.text != "I":
         return NAME_TOKEN
-    if _SYMBOLS.search(tok.text):
+    if _SYMBOLS.search(lex.text):
         return "<sym>"
-    lemma = tok.lemma_.lower()
+    lemma = lemma.lower()
     return "not" if lemma in {"n't", "nt"} else lemma
+
+
+@dataclass(frozen=True)
+class _Word:
+    """What parsing needs of one word form, computed once per form (see ``LinguisticParser.parse``)."""
+
+    inside: str | None      # feature token inside a sentence
+    first: str | None       # feature token at a sentence start
+    lemma: int              # lemma's string id
+    plain: bool             # neither punctuation nor a sentence-ending character
+    ends: bool              # a sentence-ending character (the Sentencizer's punct_chars)
 
 
 class LinguisticParser(TransformerMixin, BaseEstimator):
@@ -184,53 +208,64 @@ class LinguisticParser(TransformerMixin, BaseEstimator):
         return list(self.parse(X))
 
     def parse(self, texts):
-        from spacy.attrs import IDX, LEMMA, LENGTH, LOWER, ORTH, SENT_START
+        from spacy.attrs import IDX, LEMMA, LENGTH, ORTH
 
         nlp, table, phrase, matcher = _nlp_and_matchers(self.patterns_)
-        # what _lemma_token gives depends only on the token's text and whether it starts a
-        # sentence (its lemma is the lookup of its lower case), so it is computed once per pair
-        tokens = _token_cache(self.patterns_, self.mask_names)
-        # every token's lemma is the lookup of its lower case: set from a per-lexeme cache in one
-        # array call instead of the lemmatizer component's Python loop over tokens
-        lemma_of = _lemma_cache(self.patterns_)
-        strings = nlp.vocab.strings
+        # Everything parsing needs of a token but its sentence start depends on its word form alone
+        # (the lemma is the lookup of the lower case), so it is computed once per form; the
+        # lemmatizer and sentencizer components, which loop over tokens in Python, are replaced by
+        # that cache plus the sentencizer's own rule below, and lemmas are set in one array call.
+        words = _lexeme_cache(self.patterns_, self.mask_names)
+        ends_sentence = nlp.get_pipe("sentencizer").punct_chars
+        vocab = nlp.vocab
         texts = [t[: self.max_chars] for t in texts]
-        for text, doc in zip(texts, nlp.pipe(texts, batch_size=self.batch_size, disable=["lemmatizer"])):
+        for text, doc in zip(texts, nlp.pipe(texts, batch_size=self.batch_size, disable=["lemmatizer", "sentencizer"])):
             parsed = Parsed(text=text)
-            arr = doc.to_array([ORTH, LOWER, SENT_START, IDX, LENGTH]).tolist()
-            lemmas = []
-            for _, lower, _, _, _ in arr:
+            orths = doc.to_array(ORTH).tolist()
+            entries = []
+            for orth in orths:
                 try:
-                    lemmas.append(lemma_of[lower])
+                    entries.append(words[orth])
                 except KeyError:
-                    if len(lemma_of) >= _TOKEN_CACHE_SIZE:
-                        lemma_of.clear()
-                    low = strings[lower]
-                    lemma_of[lower] = strings.add(table.get(low, low))
-                    lemmas.append(lemma_of[lower])
-            if lemmas:
-                doc.from_array([LEMMA], np.array(lemmas, dtype=np.uint64).reshape(-1, 1))
-            for i, (orth, lower, start, idx, length) in enumerate(arr):
-                key = (orth, start == 1)
-                try:
-                    lemma = tokens[key]
-                except KeyError:
-                    if len(tokens) >= _TOKEN_CACHE_SIZE:  # keep memory flat on endless input
-                        tokens.clear()
-                    lemma = tokens[key] = _lemma_token(doc[i], self.mask_names)
-                if lemma is not None:
-                    parsed.lemmas.append(lemma)
+                    if len(words) >= _TOKEN_CACHE_SIZE:  # keep memory flat on endless input
+                        words.clear()
+                    words[orth] = word = self._word(vocab[orth], table, ends_sentence)
+                    entries.append(word)
+            if not entries:
+                yield parsed
+                continue
+            doc.from_array([LEMMA], np.array([w.lemma for w in entries], dtype=np.uint64).reshape(-1, 1))
+            places = doc.to_array([IDX, LENGTH]).tolist()
+            # spaCy's Sentencizer rule: after a sentence-ending character, the next token that is
+            # neither punctuation nor such a character starts a sentence; so does the first token
+            after_end = False
+            for i, (word, (idx, length)) in enumerate(zip(entries, places)):
+                if after_end and word.plain:
+                    token, after_end = word.first, False
+                else:
+                    token = word.first if i == 0 else word.inside
+                    after_end = after_end or word.ends
+                if token is not None:
+                    parsed.lemmas.append(token)
                     parsed.spans.append((idx, idx + length))
             seen = set()
             for match_id, start, end in list(phrase(doc)) + list(matcher(doc)):
-                name = nlp.vocab.strings[match_id]
-                span = doc[start:end]
-                key = (name, span.start_char, span.end_char)
+                last_idx, last_len = places[end - 1]
+                key = (vocab.strings[match_id], places[start][0], last_idx + last_len)
                 if key not in seen:
                     seen.add(key)
                     parsed.cues.append(key)
             parsed.cues.sort(key=lambda c: (c[1], c[2], c[0]))
             yield parsed
+
+    def _word(self, lex, table, ends_sentence) -> _Word:
+        low = lex.lower_
+        lemma = table.get(low, low)
+        return _Word(inside=_feature_token(lex, lemma, False, self.mask_names),
+                     first=_feature_token(lex, lemma, True, self.mask_names),
+                     lemma=lex.vocab.strings.add(lemma),
+                     plain=not lex.is_punct and lex.text not in ends_sentence,
+                     ends=lex.text in ends_sentence)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -344,21 +379,124 @@ def _char_wb_counts(vec: TfidfVectorizer, docs: list[str]):
     return X
 
 
+_NGRAM_TABLES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # vectoriser -> _NgramTable
+
+
+def _is_lemma_ngrams(trans) -> bool:
+    """A ``lemmas`` view as ``build_features`` makes it (select_lemmas, then a word n-gram TF-IDF
+    over ``split_on_space``)."""
+    steps = getattr(trans, "steps", None)
+    if not steps or len(steps) != 2:
+        return False
+    select, vec = steps[0][1], steps[1][1]
+    return (isinstance(select, FunctionTransformer) and select.func is select_lemmas and select.kw_args is None
+            and type(vec) is TfidfVectorizer and vec.analyzer == "word" and vec.tokenizer is split_on_space
+            and vec.input == "content" and vec.preprocessor is None and vec.strip_accents is None
+            and not vec.lowercase and vec.stop_words is None and not vec.binary and hasattr(vec, "_tfidf"))
+
+
+@dataclass
+class _NgramTable:
+    """A word n-gram vocabulary as numbers: an id per word used in it, and per n-gram size the
+    sorted codes (ids in base ``n_words``) of its n-grams with their columns."""
+
+    word_ids: dict
+    n_words: int
+    codes: dict      # size -> sorted int64 codes
+    columns: dict    # size -> column of each code
+
+    @classmethod
+    def of(cls, vocabulary: dict) -> "_NgramTable | None":
+        word_ids: dict = {}
+        grams = []
+        for gram, col in vocabulary.items():
+            words = gram.split(" ")
+            grams.append(([word_ids.setdefault(w, len(word_ids)) for w in words], col))
+        n_words = max(len(word_ids), 1)
+        if n_words ** max((len(g) for g, _ in grams), default=1) >= 2 ** 62:
+            return None  # codes would overflow
+        by_size: dict = {}
+        for ids, col in grams:
+            code = 0
+            for i in ids:
+                code = code * n_words + i
+            by_size.setdefault(len(ids), []).append((code, col))
+        codes, columns = {}, {}
+        for size, pairs in by_size.items():
+            pairs.sort()
+            codes[size] = np.array([c for c, _ in pairs], dtype=np.int64)
+            columns[size] = np.array([col for _, col in pairs], dtype=np.int64)
+        return cls(word_ids, n_words, codes, columns)
+
+
+def _ngram_counts(vec: TfidfVectorizer, docs: list[str]):
+    """The count matrix ``vec`` would build from ``docs``, counted with array operations (None
+    when the vocabulary's n-grams are too long to code as numbers).
+
+    Every token becomes its word id (-1 for a word no vocabulary n-gram uses); each window of
+    ``n`` ids inside one document becomes one number, looked up in the sorted codes of the
+    vocabulary's n-grams; the hits are counted per (document, column).
+    """
+    import scipy.sparse as sp
+
+    table = _NGRAM_TABLES.get(vec)
+    if table is None:
+        table = _NGRAM_TABLES[vec] = _NgramTable.of(vec.vocabulary_)
+    n_cols = len(vec.vocabulary_)
+    if table is None:
+        return None
+    tokens = [split_on_space(d) for d in docs]
+    lengths = np.fromiter((len(t) for t in tokens), dtype=np.int64, count=len(tokens))
+    get = table.word_ids.get
+    ids = np.fromiter((get(w, -1) for t in tokens for w in t), dtype=np.int64, count=int(lengths.sum()))
+    doc_of = np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
+    hit_docs, hit_cols = [], []
+    min_n, max_n = vec.ngram_range
+    for size in range(min_n, max_n + 1):
+        codes = table.codes.get(size)
+        if codes is None or len(ids) < size:
+            continue
+        windows = len(ids) - size + 1
+        code = ids[:windows].copy()
+        ok = (code >= 0) & (doc_of[:windows] == doc_of[size - 1:])
+        for k in range(1, size):
+            nxt = ids[k:k + windows]
+            ok &= nxt >= 0
+            code = code * table.n_words + nxt
+        code, where = code[ok], doc_of[:windows][ok]
+        pos = np.minimum(np.searchsorted(codes, code), len(codes) - 1)
+        found = codes[pos] == code
+        hit_docs.append(where[found])
+        hit_cols.append(table.columns[size][pos[found]])
+    if hit_docs:
+        keys, counts = np.unique(np.concatenate(hit_docs) * n_cols + np.concatenate(hit_cols), return_counts=True)
+    else:
+        keys, counts = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    rows = keys // n_cols
+    indptr = np.searchsorted(rows, np.arange(len(docs) + 1)).astype(np.int32)
+    X = sp.csr_array((counts.astype(np.intc), (keys % n_cols).astype(np.int32), indptr),
+                     shape=(len(docs), n_cols), dtype=vec.dtype)
+    return X
+
+
 def transform_features(union: FeatureUnion, parsed: list[Parsed]):
     """``union.transform(parsed)``, the same matrix, with the character n-grams counted word by
-    word (see ``_char_wb_counts``); any other layout goes through ``union.transform``."""
+    word (see ``_char_wb_counts``) and the lemma n-grams built only where the vocabulary has them
+    (see ``_ngram_counts``); any other layout goes through ``union.transform``."""
     try:
         parts = list(union._iter())
         hstack = union._hstack
     except AttributeError:
         return union.transform(parsed)
-    if union.n_jobs not in (None, 1) or not any(_is_char_wb(t) for _, t, _ in parts):
+    if union.n_jobs not in (None, 1) or not any(_is_char_wb(t) or _is_lemma_ngrams(t) for _, t, _ in parts):
         return union.transform(parsed)
     Xs = []
     for name, trans, weight in parts:
         if _is_char_wb(trans):
             vec = trans.steps[1][1]
             res = vec._tfidf.transform(_char_wb_counts(vec, select_chars(parsed)), copy=False)
+        elif _is_lemma_ngrams(trans) and (counts := _ngram_counts(trans.steps[1][1], select_lemmas(parsed))) is not None:
+            res = trans.steps[1][1]._tfidf.transform(counts, copy=False)
         else:
             res = trans.transform(parsed)
         Xs.append(res if weight is None else res * weight)

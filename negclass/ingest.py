@@ -2,7 +2,7 @@
 
 Formats: mbox (streamed, any size), maildir, a folder tree of .eml/.msg, single .eml, Outlook
 .msg (optional extra ``negclass[msg]``), .txt, CSV, JSONL and Parquet. MIME is handled by the
-standard library's ``email`` package (``policy.default``). A message that cannot be read becomes
+standard library's ``email`` package (``policy.compat32``, see ``parse_email``). A message that cannot be read becomes
 a ``Message`` with ``error`` set, never an exception.
 
 Reading happens in two steps so that parsing can run in worker processes: ``units`` streams
@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from email import policy
 from email.header import decode_header, make_header
-from email.message import EmailMessage
+from email.message import Message as MimeMessage
 from pathlib import Path
 from typing import Iterator
 
@@ -87,7 +87,7 @@ def detect_format(path: Path) -> str:
     raise NegclassError(f"{path}: cannot tell its format; pass --format ({', '.join(FORMATS)})")
 
 
-def _decode_part(part: EmailMessage) -> str:
+def _decode_part(part: MimeMessage) -> str:
     """Text of a MIME part, surviving unknown, missing or lying charsets.
 
     The declared charset is tried strictly first; then UTF-8, then cp1252 (what undeclared
@@ -98,11 +98,8 @@ def _decode_part(part: EmailMessage) -> str:
     except Exception:
         raw = None
     if raw is None:
-        try:
-            return part.get_content()
-        except Exception:
-            payload = part.get_payload()
-            return payload if isinstance(payload, str) else ""
+        payload = part.get_payload()
+        return payload if isinstance(payload, str) else ""
     declared = part.get_content_charset()
     for enc in (declared, "utf-8", "cp1252"):
         if not enc:
@@ -114,10 +111,56 @@ def _decode_part(part: EmailMessage) -> str:
     return raw.decode("latin-1")
 
 
+def _find_body(root: MimeMessage, part: MimeMessage, preferencelist: tuple[str, ...]):
+    """``email.message.EmailMessage.get_body``'s search, on a message parsed with ``policy.compat32``.
+
+    The same depth-first walk as the standard library's (attachments skipped; for
+    multipart/related only the root part, found by its ``start`` parameter or else the first
+    part), reading headers as plain strings instead of ``policy.default``'s structured header
+    objects, which cost several times the rest of parsing.
+    """
+    if part.get_content_disposition() == "attachment":
+        return
+    maintype, subtype = part.get_content_type().split("/")
+    if maintype == "text":
+        if subtype in preferencelist:
+            yield preferencelist.index(subtype), part
+        return
+    if maintype != "multipart" or not root.is_multipart():
+        return
+    subparts = part.get_payload() if part.is_multipart() else []
+    if subtype != "related":
+        for sub in subparts:
+            yield from _find_body(root, sub, preferencelist)
+        return
+    candidate = None
+    start = part.get_param("start")
+    if start:
+        candidate = next((sub for sub in subparts if sub["content-id"] == start), None)
+    if candidate is None and subparts:
+        candidate = subparts[0]
+    if candidate is not None:
+        yield from _find_body(root, candidate, preferencelist)
+
+
+def _get_body(msg: MimeMessage, preferencelist: tuple[str, ...] = ("plain", "html")):
+    best, body = len(preferencelist), None
+    for prio, part in _find_body(msg, msg, preferencelist):
+        if prio < best:
+            best, body = prio, part
+            if prio == 0:
+                break
+    return body
+
+
 def parse_email(raw: bytes, msg_id: str, source: str) -> Message:
-    """One RFC 822 message -> ``Message`` with its best text body (plain preferred to HTML)."""
+    """One RFC 822 message -> ``Message`` with its best text body (plain preferred to HTML).
+
+    The body is the one ``email.message.EmailMessage.get_body(("plain", "html"))`` picks; the message is parsed
+    with ``policy.compat32``, which keeps header values as strings (see ``_find_body``).
+    """
     try:
-        msg = email.message_from_bytes(raw, policy=policy.default)
+        msg = email.message_from_bytes(raw, policy=policy.compat32)
     except Exception as exc:  # the parser is lenient; this is a last resort
         return Message(msg_id, source, error=f"unreadable message: {exc}")
     out = Message(msg_id, source)
@@ -132,7 +175,7 @@ def parse_email(raw: bytes, msg_id: str, source: str) -> Message:
         out.error = "empty message"
         return out
     try:
-        body = msg.get_body(preferencelist=("plain", "html"))
+        body = _get_body(msg)
     except Exception:
         body = None
     if body is None:
@@ -151,8 +194,7 @@ def parse_email(raw: bytes, msg_id: str, source: str) -> Message:
 
 
 def _header(msg, name: str) -> str | None:
-    """A header's decoded text, unfolded. Reads the raw value (the structured header classes of
-    ``policy.default`` cost more than the rest of parsing) and decodes RFC 2047 words itself."""
+    """A header's decoded text, unfolded, with RFC 2047 encoded words decoded."""
     lname = name.lower()
     value = next((v for k, v in msg.raw_items() if k.lower() == lname), None)
     if value is None:

@@ -21,6 +21,34 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+class _Folded:
+    """A case-insensitive regex, faster on ASCII text: there it runs case-sensitively over the
+    lower-cased text (same length, so match positions hold for the original). Python's ``re`` is
+    several times slower with IGNORECASE on long alternations. The pattern must be lower case."""
+
+    def __init__(self, pattern: str, flags: int = 0):
+        if any(c.isupper() for c in re.sub(r"\\.", "", pattern)):
+            raise ValueError("a folded pattern must be written in lower case")
+        self.folded = re.compile(pattern, flags)
+        self.pattern = re.compile(pattern, flags | re.IGNORECASE)
+
+    def _pick(self, text: str):
+        return (self.folded, text.lower()) if text.isascii() else (self.pattern, text)
+
+    def search(self, text: str):
+        rx, subject = self._pick(text)
+        return rx.search(subject)
+
+    def finditer(self, text: str):
+        rx, subject = self._pick(text)
+        return rx.finditer(subject)
+
+    def count(self, text: str) -> int:
+        """How many non-overlapping matches ``text`` holds."""
+        rx, subject = self._pick(text)
+        return sum(1 for _ in rx.finditer(subject))
+
+
 _HTML_HINT = re.compile(r"<(?:html|body|div|p|br|table|span|font)\b", re.IGNORECASE)
 
 # -- boundaries ---------------------------------------------------------------------------
@@ -52,12 +80,12 @@ _H_TO = r"(?:To|À|An|Para|A|Aan|Till|Do|Til|cc)"
 # (scanned line by line in ``_header_block``: one regex over the block backtracks badly).
 _H_FROM_LINE = re.compile(r"^[ \t>*]*" + _H_FROM + r"[ \t]*:", re.IGNORECASE | re.MULTILINE)
 _H_SUBJ_LINE = re.compile(r"^[ \t>*]*" + _H_SUBJ + r"[ \t]*:", re.IGNORECASE)
-_LOTUS_LINE = re.compile(r"^[^\n]{1,120}\bon \d{1,2}/\d{1,2}/\d{2,4}", re.IGNORECASE | re.MULTILINE)
 _HEADER_LINE = re.compile(
     r"^[ \t>*]*(?:" + _H_FROM + "|" + _H_SENT + "|" + _H_SUBJ + "|" + _H_TO + r"|Cc|Bcc|Reply-To|Importance)[ \t]*:",
     re.IGNORECASE)
 _HEADER_SENT = re.compile(r"^[ \t>*]*(?:" + _H_SENT + "|" + _H_TO + r")[ \t]*:", re.IGNORECASE | re.MULTILINE)
-_LOTUS_SENDER = re.compile(r"\bon \d{1,2}/\d{1,2}/\d{2,4}", re.IGNORECASE)
+_LOTUS_SENDER = _Folded(r"\bon \d{1,2}/\d{1,2}/\d{2,4}")  # "John Smith/ACME on 05/14/2001 09:12 AM"
+_LOTUS_STAMP = _Folded(r"on \d{1,2}/\d{1,2}/\d{2,4}")  # the same without \b, which defeats re's literal-prefix search
 _QUOTED_LINE = re.compile(r"^[ \t]*>")
 
 # -- signatures, footers, disclaimers -------------------------------------------------------
@@ -67,7 +95,7 @@ _MOBILE = re.compile(
     r"Get Outlook for [^\n]*|Von meinem [^\n]*gesendet|Envoyé de mon [^\n]*|Enviado desde mi [^\n]*|"
     r"Inviato da[l]? [^\n]*|Verzonden (?:vanaf|met) [^\n]*|Skickat från [^\n]*|Wysłane z [^\n]*)[ \t]*$",
     re.IGNORECASE | re.MULTILINE)
-_VALEDICTION = re.compile(
+_VALEDICTION = _Folded(
     r"^[ \t]*(?:(?:best|kind|warm|warmest|many|with best)?[ \t]*regards|best(?: wishes)?|cheers|thanks(?: again)?|"
     r"many thanks|thank you|thx|rgds|br|sincerely(?: yours)?|yours(?: sincerely| truly| faithfully)?|respectfully|"
     r"all the best|talk soon|in solidarity|"
@@ -76,8 +104,8 @@ _VALEDICTION = re.compile(
     r"saludos(?: cordiales)?|un saludo|atentamente|cordiali saluti|distinti saluti|saluti|"
     r"met vriendelijke groet(?:en)?|groeten|atenciosamente|abraços|med vänliga hälsningar|hälsningar|"
     r"z poważaniem|pozdrawiam)[ \t]*[,.!]?[ \t]*$",
-    re.IGNORECASE | re.MULTILINE)
-_DISCLAIMER = re.compile(
+    re.MULTILINE)
+_DISCLAIMER = _Folded(
     r"intended (?:only |solely |exclusively )?for (?:the )?(?:(?:sole )?use of )?(?:the )?(?:named )?"
     r"(?:addressee|recipient|individual|person|entity)"
     r"|if you (?:are not the intended|have received this|received this)"
@@ -89,8 +117,7 @@ _DISCLAIMER = re.compile(
     r"|unauthori[sz]ed (?:use|review|disclosure|copying|dissemination)|(?:any|the) (?:use|disclosure|copying|"
     r"distribution|dissemination)[^.]{0,60}\bis (?:strictly )?prohibited"
     r"|free (?:of|from) (?:any )?viruses|virus(?:es)? (?:check|scan)"
-    r"|vertraulich|destinataire|destinatario|geheimhaltung",
-    re.IGNORECASE)
+    r"|vertraulich|destinataire|destinatario|geheimhaltung")
 
 # Words one of which a match of the regex above must contain. For ASCII text, where IGNORECASE
 # is plain lower-casing, their absence from the lower-cased text rules the (slow) regex out.
@@ -121,7 +148,6 @@ def _has_disclaimer(text: str) -> bool:
 
 _MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!>|])")
 _TABLE_RULE = re.compile(r"^[ \t|:-]*---[ \t|:-]*$", re.MULTILINE)
-_TRAILING = re.compile(r"[ \t\u00a0]+$", re.MULTILINE)
 _BLANKS = re.compile(r"\n{3,}")
 
 _FYI = re.compile(r"\b(?:fyi|see below|below|forwarding|fwd|zur info|pour info|para su información)\b", re.IGNORECASE)
@@ -199,8 +225,7 @@ def _first_boundary(text: str):
 
 def _header_block(text: str) -> int | None:
     """Start of the first Outlook/Lotus header block (From:, then Sent:/To: and Subject:)."""
-    candidates = sorted({m.start() for m in _H_FROM_LINE.finditer(text)} |
-                        {m.start() for m in _LOTUS_LINE.finditer(text)})
+    candidates = sorted({m.start() for m in _H_FROM_LINE.finditer(text)} | _lotus_lines(text))
     for start in candidates:
         lines = text[start:].split("\n", 8)[:8]
         lotus = _LOTUS_SENDER.search(lines[0]) is not None
@@ -213,6 +238,21 @@ def _header_block(text: str) -> int | None:
             if _HEADER_SENT.match(line):
                 sent = True
     return None
+
+
+def _lotus_lines(text: str) -> set[int]:
+    """Starts of lines with a Lotus Notes sender stamp ("... on 05/14/2001") 1 to 120 characters in."""
+    if "/" not in text:
+        return set()
+    starts = set()
+    for m in _LOTUS_STAMP.finditer(text):
+        at = m.start()
+        if at and (text[at - 1].isalnum() or text[at - 1] == "_"):  # not at a word boundary
+            continue
+        line = text.rfind("\n", 0, at) + 1
+        if 1 <= at - line <= 120:
+            starts.add(line)
+    return starts
 
 
 def _skip_headers(text: str) -> str:
@@ -252,7 +292,7 @@ def _strip_footer(text: str) -> str:
             break
     if _has_disclaimer(text):
         paragraphs = re.split(r"\n[ \t]*\n", text)
-        kept = [p for p in paragraphs if len(_DISCLAIMER.findall(p)) < 2]
+        kept = [p for p in paragraphs if _DISCLAIMER.count(p) < 2]
         if kept and len(kept) < len(paragraphs):
             text = "\n\n".join(kept)
     return text
@@ -286,7 +326,7 @@ def new_text(text: str, _depth: int = 0) -> str:
 
 
 def _tidy(text: str) -> str:
-    text = _TRAILING.sub("", text)
+    text = "\n".join(line.rstrip(" \t\u00a0") for line in text.split("\n"))
     return _BLANKS.sub("\n\n", text).strip()
 
 

@@ -46,3 +46,46 @@ def test_feature_union_is_deterministic_and_sparse():
     b = build_features().fit_transform(parse(*texts))
     assert a.shape == b.shape and a.shape[0] == 9
     assert np.allclose(a.toarray(), b.toarray())
+
+
+TEXTS = [
+    "Hi Dana,\n\nThanks for the deck. We're happy with our current supplier and don't see a reason to meet. "
+    "Mr. Smith said it's fine. U.S.-based teams only!! See www.example.com or mail a.b@example.org.",
+    "honestly?? we've been burned before... last time you people cut corners. not again. (e.g. the 2019 deal)",
+    "Can we do Tuesday 3:30 pm? I'll bring Priya from legal; she's the one who signs off.",
+    "Our board decides, not me. I'd rather not get into numbers until they've met on the 14th.",
+    "¿Qué tal? Sorry — swamped. Let's revisit in Q3. Cheers, Jo",
+]
+
+
+def test_fast_transform_gives_the_union_matrix_exactly():
+    from negclass.features import transform_features
+
+    parsed = parse(*TEXTS * 3)
+    for chars in (True, False):
+        union = build_features(use_chars=chars).fit(parsed)
+        slow = union.transform(parsed)
+        fast = transform_features(union, parsed)
+        assert slow.shape == fast.shape and slow.nnz == fast.nnz
+        assert (slow != fast).nnz == 0
+        assert (slow.indices == fast.indices).all() and (slow.indptr == fast.indptr).all()
+
+
+def test_sentence_starts_follow_spacys_sentencizer():
+    """Names are masked except at a sentence start; the start rule is the Sentencizer's."""
+    import spacy
+
+    from negclass.features import _feature_token
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    nlp.initialize()
+    table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+    texts = TEXTS + ["Fine. Maria agrees. ... Bob? No!! Carol: yes.", "'Quoted.' Then Dan left", ". Eve starts"]
+    for text, p in zip(texts, parse(*texts)):
+        doc = nlp(text)
+        # the lemma of a word is the lookup of its lower case
+        expected = [_feature_token(tok, table.get(tok.lower_, tok.lower_), tok.is_sent_start) for tok in doc]
+        expected = [t for t in expected if t is not None]
+        assert p.lemmas == expected

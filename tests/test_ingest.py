@@ -123,3 +123,53 @@ def test_msg_is_read_with_extract_msg(tmp_path, monkeypatch):
     assert ingest.detect_format(f) == "msg"
     m = next(ingest.read([f]))
     assert (m.id, m.address, m.html, m.error) == ("<m1@x.example>", "kay@x.example", True, None)
+
+
+def _standard_body(raw: bytes):
+    """What ``EmailMessage.get_body`` (policy.default) picks: (subtype, decoded text) or None."""
+    import email as email_pkg
+    from email import policy
+
+    msg = email_pkg.message_from_bytes(raw, policy=policy.default)
+    body = msg.get_body(preferencelist=("plain", "html"))
+    return None if body is None else (body.get_content_subtype(), ingest._decode_part(body))
+
+
+def _built_messages() -> list[bytes]:
+    from email.message import EmailMessage
+
+    out = []
+    alt = EmailMessage()
+    alt["Subject"] = "alt"
+    alt.set_content("plain words")
+    alt.add_alternative("<p>html words</p>", subtype="html")
+    out.append(alt)
+    html_first = EmailMessage()
+    html_first.set_content("<p>only html</p>", subtype="html")
+    html_first.add_attachment("an attached note", filename="note.txt")
+    out.append(html_first)
+    related = EmailMessage()
+    related.set_content("<p>root</p>", subtype="html")
+    related.add_related(b"\x89PNG", maintype="image", subtype="png", cid="<img1>")
+    related.add_alternative("text version", subtype="plain")
+    out.append(related)
+    attached_text = EmailMessage()
+    attached_text.make_mixed()
+    attached_text.add_attachment("only an attachment", filename="a.txt")
+    out.append(attached_text)
+    nested = EmailMessage()
+    nested.set_content("outer")
+    inner = EmailMessage()
+    inner.set_content("inner message")
+    nested.add_attachment(inner)
+    out.append(nested)
+    return [m.as_bytes() for m in out]
+
+
+def test_body_choice_matches_the_standard_librarys_get_body():
+    raws = [p.read_bytes() for p in sorted(MAIL.rglob("*.eml"))] + _built_messages()
+    assert len(raws) > 15
+    for raw in raws:
+        expected = _standard_body(raw)
+        got = ingest.parse_email(raw, "x", "x")
+        assert (None if got.text is None else ("html" if got.html else "plain", got.text)) == expected

@@ -100,3 +100,18 @@ def test_clean_is_fast():
         clean(t, html=False)
     per_message = (time.perf_counter() - start) / len(texts)
     assert per_message < 0.005  # 5 ms; typically well under 1 ms
+
+
+def test_folded_patterns_match_like_ignorecase():
+    import re
+
+    from negclass.preprocess import _Folded
+
+    folded = _Folded(r"\bnot (?:the )?intended recipient|confidential")
+    plain = re.compile(folded.pattern.pattern, re.IGNORECASE)
+    for text in ["If you are NOT THE Intended Recipient, delete it.", "Strictly Confidential.", "nothing here",
+                 "Ünïcode text, Not the intended recipient here", "Kelvin \u212a sign CONFIDENTIAL"]:
+        assert [m.span() for m in folded.finditer(text)] == [m.span() for m in plain.finditer(text)]
+        assert folded.count(text) == len(plain.findall(text))
+    with pytest.raises(ValueError):
+        _Folded(r"Original Message")
