@@ -12,6 +12,7 @@ import weakref
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import yaml
@@ -57,6 +58,8 @@ def load_cue_patterns() -> dict:
 
 @lru_cache(maxsize=4)
 def _nlp_and_matchers(patterns_key: str):
+    """The spaCy pipeline and the cue matchers: a ``PhraseMatcher`` for the cue phrases and a
+    ``Matcher`` for the token patterns (their sets turned into lexeme flags, see ``_flag_sets``)."""
     import spacy
     from spacy.matcher import Matcher, PhraseMatcher
 
@@ -71,23 +74,133 @@ def _nlp_and_matchers(patterns_key: str):
     cues = yaml.safe_load(patterns_key)
     phrase = PhraseMatcher(nlp.vocab, attr="LOWER")
     checker = Matcher(nlp.vocab)  # validates the patterns as written
-    matcher = Matcher(nlp.vocab, validate=False)
+    for name, spec in cues.items():
+        if spec.get("phrases"):
+            phrase.add(name, list(nlp.tokenizer.pipe(spec["phrases"])))
+        if spec.get("patterns"):
+            checker.add(name, spec["patterns"])
+    patterns = {name: spec["patterns"] for name, spec in cues.items() if spec.get("patterns")}
     flags: dict = {}
+    matcher = _flagged_matcher(nlp, table, patterns, flags)
+    return nlp, table, phrase, matcher, flags
+
+
+def _flagged_matcher(nlp, table, patterns: dict, flags: dict):
+    from spacy.matcher import Matcher
+
     # flags go first to the sets of a pattern's first token, which the Matcher tests at every
     # token; later sets are only tested once the tokens before them have matched
-    all_patterns = [pat for spec in cues.values() for pat in spec.get("patterns") or []]
-    for position in range(max((len(p) for p in all_patterns), default=0)):
-        for pat in all_patterns:
+    everything = [pat for pats in patterns.values() for pat in pats]
+    for position in range(max((len(p) for p in everything), default=0)):
+        for pat in everything:
             _flag_sets(pat[position:position + 1], nlp.vocab, table, flags)
+    matcher = Matcher(nlp.vocab, validate=False)
+    for name, pats in patterns.items():
+        matcher.add(name, [_flag_sets(pat, nlp.vocab, table, flags) for pat in pats])
+    return matcher
+
+
+EXPAND_FROM = 200  # batches of at least this many texts use the expanded matchers
+
+
+@lru_cache(maxsize=4)
+def _expanded_matchers(patterns_key: str):
+    """The same cue matches from cheaper matchers, for large batches.
+
+    Token patterns that are only word sets (see ``_as_word_sequences``) become word sequences in
+    a second ``PhraseMatcher``, leaving the ``Matcher`` only the few patterns with wildcards or
+    other attributes; the Matcher's cost grows with its number of patterns at every token. Building
+    the sequences takes a few tenths of a second, so single texts use the plain matchers.
+    """
+    from spacy.matcher import PhraseMatcher
+    from spacy.tokens import Doc
+
+    nlp, table, phrase, _, flags = _nlp_and_matchers(patterns_key)
+    cues = yaml.safe_load(patterns_key)
+    forms = _lemma_forms(table)
+    sequences = PhraseMatcher(nlp.vocab, attr="LOWER")
+    kept: dict[str, list] = {}
     for name, spec in cues.items():
-        phrases = spec.get("phrases") or []
-        if phrases:
-            phrase.add(name, list(nlp.tokenizer.pipe(phrases)))
-        pats = spec.get("patterns") or []
-        if pats:
-            checker.add(name, pats)
-            matcher.add(name, [_flag_sets(pat, nlp.vocab, table, flags) for pat in pats])
-    return nlp, table, phrase, matcher
+        for pat in spec.get("patterns") or []:
+            words = _as_word_sequences(pat, forms)
+            if words is None:
+                kept.setdefault(name, []).append(pat)
+            elif words:
+                sequences.add(name, [Doc(nlp.vocab, words=w) for w in words])
+    return phrase, sequences, _flagged_matcher(nlp, table, kept, flags)
+
+
+MAX_SEQUENCES = 20_000  # a pattern with more word sequences than this stays in the Matcher
+
+
+def _lemma_forms(table) -> dict[str, set[str]] | None:
+    """Lemma -> the lower-case word forms whose lookup gives it, read from the same lookup data
+    as ``table``; None when that data cannot be read or does not agree with ``table``."""
+    import gzip
+    import json
+
+    from spacy.util import registry
+
+    try:
+        path = Path(registry.lookups.get("en")["lemma_lookup"])
+        if not path.exists():
+            path = path.with_suffix(".json.gz")
+        with (gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else open(path, encoding="utf-8")) as fh:
+            data = json.load(fh)
+    except Exception:
+        return None
+    if len(data) != len(table) or any(table.get(k) != v for k, v in data.items()):
+        return None
+    forms: dict[str, set[str]] = {}
+    for form, lemma in data.items():
+        if form == form.lower():  # a token's lower case is what is looked up
+            forms.setdefault(lemma, set()).add(form)
+    forms["\0in-table"] = {k for k in data if k == k.lower()}
+    return forms
+
+
+def _as_word_sequences(pattern: list, forms) -> list[list[str]] | None:
+    """The lower-case word sequences a token pattern matches, when it can be written so.
+
+    A pattern made only of ``LOWER``/``LEMMA`` values or ``IN`` sets, each optionally ``OP: "?"``,
+    matches exactly the token sequences whose lower cases are one of these word sequences (a
+    lemma is the lookup of the lower case, so ``LEMMA`` sets become the forms that look up to
+    them). Such patterns go to the ``PhraseMatcher``, which is many times cheaper than the
+    ``Matcher``; anything else (wildcards, other attributes) returns None.
+    """
+    import itertools
+
+    choices = []
+    for spec in pattern:
+        op = spec.get("OP")
+        attrs = {k: v for k, v in spec.items() if k != "OP"}
+        if op not in (None, "?") or len(attrs) != 1:
+            return None
+        (attr, value), = attrs.items()
+        values = value.get("IN") if isinstance(value, dict) and set(value) == {"IN"} else (
+            [value] if isinstance(value, str) else None)
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            return None
+        if attr == "LOWER":
+            words = {v for v in values if v == v.lower()}  # a token's lower case has no capitals
+        elif attr == "LEMMA" and forms is not None:
+            in_table = forms["\0in-table"]
+            words = set().union(*(forms.get(v, set()) for v in values))
+            words |= {v for v in values if v == v.lower() and v not in in_table}
+        else:
+            return None
+        choices.append(sorted(words) + ([None] if op == "?" else []))
+    size = 1
+    for c in choices:
+        size *= len(c)
+    if size > MAX_SEQUENCES:
+        return None
+    sequences = []
+    for combo in itertools.product(*choices):
+        words = [w for w in combo if w is not None]
+        if words:
+            sequences.append(words)
+    return sequences
 
 
 def _free_flag(vocab) -> int | None:
@@ -210,7 +323,11 @@ class LinguisticParser(TransformerMixin, BaseEstimator):
     def parse(self, texts):
         from spacy.attrs import IDX, LEMMA, LENGTH, ORTH
 
-        nlp, table, phrase, matcher = _nlp_and_matchers(self.patterns_)
+        nlp, table, phrase, matcher, _ = _nlp_and_matchers(self.patterns_)
+        texts = [t[: self.max_chars] for t in texts]
+        matchers = [phrase, matcher]
+        if len(texts) >= EXPAND_FROM:
+            matchers = list(_expanded_matchers(self.patterns_))
         # Everything parsing needs of a token but its sentence start depends on its word form alone
         # (the lemma is the lookup of the lower case), so it is computed once per form; the
         # lemmatizer and sentencizer components, which loop over tokens in Python, are replaced by
@@ -218,7 +335,6 @@ class LinguisticParser(TransformerMixin, BaseEstimator):
         words = _lexeme_cache(self.patterns_, self.mask_names)
         ends_sentence = nlp.get_pipe("sentencizer").punct_chars
         vocab = nlp.vocab
-        texts = [t[: self.max_chars] for t in texts]
         for text, doc in zip(texts, nlp.pipe(texts, batch_size=self.batch_size, disable=["lemmatizer", "sentencizer"])):
             parsed = Parsed(text=text)
             orths = doc.to_array(ORTH).tolist()
@@ -249,7 +365,7 @@ class LinguisticParser(TransformerMixin, BaseEstimator):
                     parsed.lemmas.append(token)
                     parsed.spans.append((idx, idx + length))
             seen = set()
-            for match_id, start, end in list(phrase(doc)) + list(matcher(doc)):
+            for match_id, start, end in [m for match in matchers for m in match(doc)]:
                 last_idx, last_len = places[end - 1]
                 key = (vocab.strings[match_id], places[start][0], last_idx + last_len)
                 if key not in seen:
@@ -431,7 +547,7 @@ class _NgramTable:
 
 def _ngram_counts(vec: TfidfVectorizer, docs: list[str]):
     """The count matrix ``vec`` would build from ``docs``, counted with array operations (None
-    when the vocabulary's n-grams are too long to code as numbers).
+    when the vocabulary's n-grams are too long to code as numbers, or for a small first batch).
 
     Every token becomes its word id (-1 for a word no vocabulary n-gram uses); each window of
     ``n`` ids inside one document becomes one number, looked up in the sorted codes of the
@@ -439,9 +555,11 @@ def _ngram_counts(vec: TfidfVectorizer, docs: list[str]):
     """
     import scipy.sparse as sp
 
-    table = _NGRAM_TABLES.get(vec)
-    if table is None:
-        table = _NGRAM_TABLES[vec] = _NgramTable.of(vec.vocabulary_)
+    if vec not in _NGRAM_TABLES:
+        if len(docs) < EXPAND_FROM:  # building the table takes about 0.1 s: not for a few texts
+            return None
+        _NGRAM_TABLES[vec] = _NgramTable.of(vec.vocabulary_)
+    table = _NGRAM_TABLES[vec]
     n_cols = len(vec.vocabulary_)
     if table is None:
         return None

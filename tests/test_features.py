@@ -16,20 +16,22 @@ def test_lemmas_are_lower_case_lookup_lemmas_with_names_and_numbers_masked():
         assert p.text[a:b]  # every lemma points back to real characters
 
 
+CUE_CASES = {
+    "We have three other offers on the table.": "alternatives",
+    "Let's park this until after the new year.": "defer",
+    "I'll need to run it by my director first.": "authority",
+    "After what happened last time we are not keen.": "past_conflict",
+    "We're swamped right now, honestly.": "overload",
+    "The price is non-negotiable.": "price_firm",
+    "Whatever you think is fair, I'd rather not meet.": "discomfort",
+    "Happy to meet on Tuesday at 3 pm.": "engage",
+    "We don't stand a chance against your lawyers.": "lose_expectation",
+}
+
+
 def test_cue_patterns_fire_on_their_phrases():
-    cases = {
-        "We have three other offers on the table.": "alternatives",
-        "Let's park this until after the new year.": "defer",
-        "I'll need to run it by my director first.": "authority",
-        "After what happened last time we are not keen.": "past_conflict",
-        "We're swamped right now, honestly.": "overload",
-        "The price is non-negotiable.": "price_firm",
-        "Whatever you think is fair, I'd rather not meet.": "discomfort",
-        "Happy to meet on Tuesday at 3 pm.": "engage",
-        "We don't stand a chance against your lawyers.": "lose_expectation",
-    }
-    parsed = parse(*cases)
-    for p, cue in zip(parsed, cases.values()):
+    parsed = parse(*CUE_CASES)
+    for p, cue in zip(parsed, CUE_CASES.values()):
         names = {c[0] for c in p.cues}
         assert cue in names, (p.text, names)
 
@@ -59,13 +61,14 @@ TEXTS = [
 
 
 def test_fast_transform_gives_the_union_matrix_exactly():
-    from negclass.features import transform_features
+    from negclass.features import _NGRAM_TABLES, EXPAND_FROM, transform_features
 
-    parsed = parse(*TEXTS * 3)
+    parsed = parse(*(TEXTS * EXPAND_FROM)[:EXPAND_FROM])
     for chars in (True, False):
-        union = build_features(use_chars=chars).fit(parsed)
+        union = build_features(use_chars=chars).fit(parsed[: len(TEXTS) * 3])
         slow = union.transform(parsed)
         fast = transform_features(union, parsed)
+        assert union.transformer_list[0][1].steps[1][1] in _NGRAM_TABLES  # the array path was taken
         assert slow.shape == fast.shape and slow.nnz == fast.nnz
         assert (slow != fast).nnz == 0
         assert (slow.indices == fast.indices).all() and (slow.indptr == fast.indptr).all()
@@ -89,3 +92,42 @@ def test_sentence_starts_follow_spacys_sentencizer():
         expected = [_feature_token(tok, table.get(tok.lower_, tok.lower_), tok.is_sent_start) for tok in doc]
         expected = [t for t in expected if t is not None]
         assert p.lemmas == expected
+
+
+def test_large_batches_find_the_same_cues_with_expanded_matchers():
+    """Big batches match word-set patterns with a PhraseMatcher; the cues must not change."""
+    from negclass.features import EXPAND_FROM
+
+    texts = TEXTS + list(CUE_CASES) + [
+        "We were perfectly happy with how things are. I'd rather not meet. They burned us last year.",
+        "we'll probably just lose anyway. I would rather avoid meetings. Prices are fixed, sorry.",
+        "Can't say yes, not really my call, I'll need to run it past the board. Send us your best offer.",
+        "I have got a lot on right now; not quite ready. Let's hold off until May 3 at 10 am.",
+        "THE PRICE IS FIRM. We Are Quite Happy As We Are. We Have Several Other Quotes.",
+    ]
+    batch = (texts * (EXPAND_FROM // len(texts) + 1))[:EXPAND_FROM]
+    one_by_one = [parse(t)[0] for t in texts]
+    together = parse(*batch)[: len(texts)]
+    assert sum(len(p.cues) for p in one_by_one) > 30
+    for a, b in zip(one_by_one, together):
+        assert (a.lemmas, a.spans, a.cues) == (b.lemmas, b.spans, b.cues)
+
+
+def test_lemma_sets_expand_to_the_forms_that_look_up_to_them():
+    import spacy
+
+    from negclass.features import _as_word_sequences, _lemma_forms
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    nlp.initialize()
+    table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+    forms = _lemma_forms(table)
+    assert forms is not None
+    seqs = _as_word_sequences([{"LEMMA": "be"}, {"LOWER": {"IN": ["very", "Quite"]}, "OP": "?"}, {"LOWER": "happy"}],
+                              forms)
+    words = {tuple(s) for s in seqs}
+    assert ("is", "very", "happy") in words and ("was", "happy") in words
+    assert not any("Quite" in s or "quite" in s for s in words)  # a capitalised value never matches a lower case
+    assert all(table.get(s[0], s[0]) == "be" for s in words)
+    assert _as_word_sequences([{"LEMMA": "go"}, {"OP": "?"}, {"LOWER": "away"}], forms) is None  # wildcard
