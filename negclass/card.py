@@ -55,7 +55,12 @@ def model_card(meta: dict, metrics: dict) -> str:
     for key, block in metrics.items():
         if isinstance(block, dict) and "model" in block:
             lines += _comparison(names.get(key, key), block)
-    lines += ["## Model selection (cross-validation)", "", "| model | C | signals | chars | macro-F1 | signal acc. given the true reason |",
+    lines += ["## Model selection (cross-validation)", ""]
+    search = meta.get("search")
+    if search and search["folds"] != meta["config"]["cv_folds"]:
+        lines += [f"A large training set: the search used {search['folds']} folds"
+                  + ("" if True in search["use_chars"] else " and left out character n-grams") + ".", ""]
+    lines += ["| model | C | signals | chars | macro-F1 | signal acc. given the true reason |",
               "|---|---|---|---|---|---|"]
     for s in metrics["selection"]:
         lines.append(f"| {s['linear']} | {s['C']} | {s['signal_mode']} | {s['use_chars']} | {_f(s['cv_macro_f1'])} | "

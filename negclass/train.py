@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 from sklearn.dummy import DummyClassifier
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
@@ -45,6 +47,13 @@ class TrainConfig:
     low_confidence_accuracy: float = 0.95   # confident OOF predictions must be at least this accurate
     max_real_false_alarm: float = 0.05      # refusal threshold: OOF false alarms on real non-refusals at most this
     real_source: str = "enron-mined"        # `source` of labelled examples taken from real mail
+    # Above this many training rows the search is cut to keep training time in bounds: fewer folds
+    # (each fold still trains on thousands of rows) and no character n-gram candidates (the
+    # slowest features to build, and never chosen on the shipped corpus; see ``_select``).
+    large_data_rows: int = 6000
+    large_data_folds: int = 3
+    large_data_use_chars: tuple[bool, ...] = (False,)
+    n_jobs: int = 0                         # cross-validation folds run side by side; 0 = one per core
 
 
 @dataclass
@@ -145,21 +154,38 @@ def train(data_files: list[Path] | None = None, out_dir: Path | None = None, *, 
     signals[(y != taxonomy.NONE) & pd.isna(signals)] = None  # a refusal labelled without its signal: unknown
     is_real = (tr["source"] == cfg.real_source).to_numpy()
 
-    folds = list(StratifiedKFold(cfg.cv_folds, shuffle=True, random_state=cfg.seed).split(texts_tr, y))
-    candidates = [(lin, mode, chars) for chars in cfg.use_chars for lin in cfg.linear_grid for mode in cfg.signal_modes]
+    n_folds, use_chars = cfg.cv_folds, cfg.use_chars
+    if len(tr) > cfg.large_data_rows:
+        n_folds, use_chars = cfg.large_data_folds, cfg.large_data_use_chars
+        progress(f"{len(tr)} training rows (over {cfg.large_data_rows}): {n_folds}-fold search, "
+                 f"character n-grams {'tried' if True in use_chars else 'left out'}")
+    folds = list(StratifiedKFold(n_folds, shuffle=True, random_state=cfg.seed).split(texts_tr, y))
+    candidates = [(lin, mode, chars) for chars in use_chars for lin in cfg.linear_grid for mode in cfg.signal_modes]
     oof = {cand: np.zeros((len(y), 4)) for cand in candidates}
     oof_signal = {cand: np.empty(len(y), dtype=object) for cand in candidates}
-    for k, (a, b) in enumerate(folds):
-        for chars in cfg.use_chars:
+
+    def run_fold(a, b) -> dict:
+        out = {}
+        for chars in use_chars:
             feats = build_features(cfg.word_max_features, cfg.char_max_features, chars, cfg.cue_weight)
             Xa = feats.fit_transform([parsed_tr[i] for i in a])
             Xb = feats.transform([parsed_tr[i] for i in b])
             for lin in cfg.linear_grid:
                 for mode in cfg.signal_modes:
                     clf = _classifier(lin, mode, cfg).fit(Xa, y[a], signals=signals[a])
-                    oof[(lin, mode, chars)][b] = clf.predict_proba(Xb)
-                    oof_signal[(lin, mode, chars)][b] = clf.predict_signal(Xb, list(y[b]))
-        progress(f"cross-validation fold {k + 1}/{cfg.cv_folds} done")
+                    out[(lin, mode, chars)] = (clf.predict_proba(Xb), clf.predict_signal(Xb, list(y[b])))
+        return out
+
+    # folds run in threads: liblinear releases the GIL while fitting, and the results do not
+    # depend on the order the folds finish in
+    n_jobs = min(len(folds), cfg.n_jobs or _cores())
+    runs = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")(
+        delayed(run_fold)(a, b) for a, b in folds)
+    for k, ((_, b), out) in enumerate(zip(folds, runs)):
+        for cand, (proba, sig) in out.items():
+            oof[cand][b] = proba
+            oof_signal[cand][b] = sig
+        progress(f"cross-validation fold {k + 1}/{n_folds} done")
 
     selection = []
     for cand in candidates:
@@ -215,6 +241,7 @@ def train(data_files: list[Path] | None = None, out_dir: Path | None = None, *, 
         "low_confidence": low_conf,
         "selected": {"linear": cand[0][0], "C": cand[0][1], "signal_mode": cand[1], "use_chars": cand[2]},
         "config": asdict(cfg),
+        "search": {"folds": n_folds, "use_chars": list(use_chars), "candidates": len(candidates)},
         "data": {"files": [p.name for p in data_files], "fingerprint": dataset.fingerprint(frame),
                  "train": _counts(tr), "heldout": _counts(te),
                  **({"per_file": {s.path.name: s.used for s in summaries}} if added else {})},
@@ -252,6 +279,13 @@ def _select(selection: list[dict], tolerance: float) -> dict:
 def _classifier(linear: tuple[str, float], mode: str, cfg: TrainConfig, threshold=None) -> ReasonSignalClassifier:
     return ReasonSignalClassifier(linear[0], linear[1], mode, cfg.calibration, cfg.calibration_folds,
                                   threshold, cfg.seed)
+
+
+def _cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
 
 
 def _counts(df: pd.DataFrame) -> dict:
