@@ -64,3 +64,15 @@ def test_selection_prefers_stance_features_on_a_near_tie():
             {"use_chars": False, "cv_macro_f1": 0.880, "cv_signal_accuracy": 0.9}]
     assert _select(rows, 0.005) is rows[1]
     assert _select(rows, 0.0) is rows[0]
+
+
+@pytest.mark.slow
+def test_large_training_sets_get_the_cut_search_and_the_card_says_so(tmp_path):
+    cfg = TrainConfig(linear_grid=(("svm", 1.0),), signal_modes=("joint",), large_data_rows=100, large_data_folds=2)
+    messages = []
+    result = train(None, tmp_path / "big", split_file=DEFAULT_SPLIT, config=cfg, progress=messages.append)
+    assert result.meta["search"] == {"folds": 2, "use_chars": [False], "candidates": 1}
+    assert [s["use_chars"] for s in result.metrics["selection"]] == [False]
+    assert any("2-fold search" in m for m in messages)
+    card = (tmp_path / "big" / "MODEL_CARD.md").read_text()
+    assert "the search used 2 folds and left out character n-grams" in card
