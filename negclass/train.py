@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
+from joblib import Parallel, cpu_count, delayed
 from sklearn.dummy import DummyClassifier
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
@@ -178,7 +177,7 @@ def train(data_files: list[Path] | None = None, out_dir: Path | None = None, *, 
 
     # folds run in threads: liblinear releases the GIL while fitting, and the results do not
     # depend on the order the folds finish in
-    n_jobs = min(len(folds), cfg.n_jobs or _cores())
+    n_jobs = min(len(folds), cfg.n_jobs or cpu_count())
     runs = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")(
         delayed(run_fold)(a, b) for a, b in folds)
     for k, ((_, b), out) in enumerate(zip(folds, runs)):
@@ -279,13 +278,6 @@ def _select(selection: list[dict], tolerance: float) -> dict:
 def _classifier(linear: tuple[str, float], mode: str, cfg: TrainConfig, threshold=None) -> ReasonSignalClassifier:
     return ReasonSignalClassifier(linear[0], linear[1], mode, cfg.calibration, cfg.calibration_folds,
                                   threshold, cfg.seed)
-
-
-def _cores() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
 
 
 def _counts(df: pd.DataFrame) -> dict:
