@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import math
 import re
 import weakref
 from dataclasses import dataclass, field
@@ -133,9 +134,22 @@ def _expanded_matchers(patterns_key: str):
 MAX_SEQUENCES = 20_000  # a pattern with more word sequences than this stays in the Matcher
 
 
-def _lemma_forms(table) -> dict[str, set[str]] | None:
-    """Lemma -> the lower-case word forms whose lookup gives it, read from the same lookup data
-    as ``table``; None when that data cannot be read or does not agree with ``table``."""
+@dataclass(frozen=True)
+class _LemmaForms:
+    """The lookup table turned around: lemma -> lower-case forms that look up to it."""
+
+    forms: dict      # lemma -> set of forms
+    keys: frozenset  # every lower-case form the table has (any other word is its own lemma)
+
+    def of(self, lemma: str) -> set[str]:
+        """The lower-case words whose lemma is ``lemma``."""
+        own = {lemma} if lemma == lemma.lower() and lemma not in self.keys else set()
+        return self.forms.get(lemma, set()) | own
+
+
+def _lemma_forms(table) -> _LemmaForms | None:
+    """The forms of every lemma, read from the same lookup data as ``table``; None when that data
+    cannot be read or does not agree with ``table``."""
     import gzip
     import json
 
@@ -155,11 +169,10 @@ def _lemma_forms(table) -> dict[str, set[str]] | None:
     for form, lemma in data.items():
         if form == form.lower():  # a token's lower case is what is looked up
             forms.setdefault(lemma, set()).add(form)
-    forms["\0in-table"] = {k for k in data if k == k.lower()}
-    return forms
+    return _LemmaForms(forms, frozenset(k for k in data if k == k.lower()))
 
 
-def _as_word_sequences(pattern: list, forms) -> list[list[str]] | None:
+def _as_word_sequences(pattern: list, forms: _LemmaForms | None) -> list[list[str]] | None:
     """The lower-case word sequences a token pattern matches, when it can be written so.
 
     A pattern made only of ``LOWER``/``LEMMA`` values or ``IN`` sets, each optionally ``OP: "?"``,
@@ -184,16 +197,11 @@ def _as_word_sequences(pattern: list, forms) -> list[list[str]] | None:
         if attr == "LOWER":
             words = {v for v in values if v == v.lower()}  # a token's lower case has no capitals
         elif attr == "LEMMA" and forms is not None:
-            in_table = forms["\0in-table"]
-            words = set().union(*(forms.get(v, set()) for v in values))
-            words |= {v for v in values if v == v.lower() and v not in in_table}
+            words = set().union(*(forms.of(v) for v in values))
         else:
             return None
         choices.append(sorted(words) + ([None] if op == "?" else []))
-    size = 1
-    for c in choices:
-        size *= len(c)
-    if size > MAX_SEQUENCES:
+    if math.prod(len(c) for c in choices) > MAX_SEQUENCES:
         return None
     sequences = []
     for combo in itertools.product(*choices):

@@ -2,8 +2,8 @@
 
 Formats: mbox (streamed, any size), maildir, a folder tree of .eml/.msg, single .eml, Outlook
 .msg (optional extra ``negclass[msg]``), .txt, CSV, JSONL and Parquet. MIME is handled by the
-standard library's ``email`` package (``policy.compat32``, see ``parse_email``). A message that cannot be read becomes
-a ``Message`` with ``error`` set, never an exception.
+standard library's ``email`` package (``policy.compat32``, see ``parse_email``). A message that
+cannot be read becomes a ``Message`` with ``error`` set, never an exception.
 
 Reading happens in two steps so that parsing can run in worker processes: ``units`` streams
 cheap, picklable units (``RawMail`` with the raw bytes of one message, or an already built
@@ -112,7 +112,7 @@ def _decode_part(part: MimeMessage) -> str:
 
 
 def _find_body(root: MimeMessage, part: MimeMessage, preferencelist: tuple[str, ...]):
-    """``email.message.EmailMessage.get_body``'s search, on a message parsed with ``policy.compat32``.
+    """The search of ``EmailMessage.get_body``, on a message parsed with ``policy.compat32``.
 
     The same depth-first walk as the standard library's (attachments skipped; for
     multipart/related only the root part, found by its ``start`` parameter or else the first
@@ -156,8 +156,8 @@ def _get_body(msg: MimeMessage, preferencelist: tuple[str, ...] = ("plain", "htm
 def parse_email(raw: bytes, msg_id: str, source: str) -> Message:
     """One RFC 822 message -> ``Message`` with its best text body (plain preferred to HTML).
 
-    The body is the one ``email.message.EmailMessage.get_body(("plain", "html"))`` picks; the message is parsed
-    with ``policy.compat32``, which keeps header values as strings (see ``_find_body``).
+    The body is the one ``EmailMessage.get_body(("plain", "html"))`` picks; the message is
+    parsed with ``policy.compat32``, which keeps header values as strings (see ``_find_body``).
     """
     try:
         msg = email.message_from_bytes(raw, policy=policy.compat32)
