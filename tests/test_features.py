@@ -131,3 +131,15 @@ def test_lemma_sets_expand_to_the_forms_that_look_up_to_them():
     assert not any("Quite" in s or "quite" in s for s in words)  # a capitalised value never matches a lower case
     assert all(table.get(s[0], s[0]) == "be" for s in words)
     assert _as_word_sequences([{"LEMMA": "go"}, {"OP": "?"}, {"LOWER": "away"}], forms) is None  # wildcard
+
+
+def test_pipeline_is_renewed_when_its_vocabulary_grows_and_results_stay(monkeypatch):
+    from negclass import features
+
+    parser = LinguisticParser().fit(None)
+    before = parser.transform(TEXTS)
+    first = features._nlp_and_matchers(parser.patterns_)[0]
+    monkeypatch.setattr(features, "VOCAB_LIMIT", len(first.vocab) - 1)
+    after = parser.transform(TEXTS)
+    assert features._nlp_and_matchers(parser.patterns_)[0] is not first
+    assert [(p.lemmas, p.spans, p.cues) for p in before] == [(p.lemmas, p.spans, p.cues) for p in after]
