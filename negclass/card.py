@@ -17,7 +17,25 @@ def _comparison(name: str, block: dict) -> list[str]:
     m = block["model"]
     rows += ["", "Per class (negclass): " + ", ".join(
         f"{k} F1 {v['f1']:.2f} (n={v['support']})" for k, v in m["per_class"].items()), ""]
+    if m.get("reason_accuracy_on_detected") is not None:
+        rows += [f"Reason accuracy on the refusals it found: {_f(m['reason_accuracy_on_detected'])}; "
+                 f"calibration error of P(refusal): {_f(m.get('refusal_ece'))}.", ""]
     return rows
+
+
+def reliability_chart(curve: list[dict], width: int = 40) -> list[str]:
+    """The reliability curve of P(refusal) as a text chart: per bin, the mean predicted
+    probability (``|``) and the observed share of refusals (``#`` bar)."""
+    lines = ["```", f"{'P(refusal) bin':16}{'n':>6}  predicted | observed #", ""]
+    for b in curve:
+        bar = "#" * round(b["observed"] * width)
+        mark = round(b["mean_predicted"] * width)
+        row = list(bar.ljust(width + 1))
+        row[min(mark, width)] = "|"
+        lines.append(f"{b['lo']:.1f}-{b['hi']:.1f}{'':8}{b['n']:>6}  {''.join(row)}  "
+                     f"{b['mean_predicted']:.2f} vs {b['observed']:.2f}")
+    lines += ["```", ""]
+    return lines
 
 
 def model_card(meta: dict, metrics: dict) -> str:
@@ -51,10 +69,19 @@ def model_card(meta: dict, metrics: dict) -> str:
         f"{_f(metrics['cross_validation']['signal_accuracy'])}.", "",
     ]
     names = {"heldout": "Held-out split of data/", "devset": "Dev set written by other people",
-             "real-devset": "Real emails labelled by two annotators"}
+             "real-devset": "Real emails labelled by two annotators (shared)",
+             "real_dev": "Real dev set (data/real-dev.jsonl; threshold and calibration chosen here)",
+             "real-test": "Real test set (data/real-test.jsonl; frozen, never trained on or tuned on)"}
     for key, block in metrics.items():
         if isinstance(block, dict) and "model" in block:
             lines += _comparison(names.get(key, key), block)
+    test = metrics.get("real-test", {}).get("model")
+    if test and test.get("refusal_reliability"):
+        lines += ["## Reliability of P(refusal) on the real test set", "",
+                  "Each row is a bin of messages by predicted P(refusal): `|` marks the mean prediction, "
+                  "the `#` bar the share that annotators labelled a refusal. A calibrated model puts "
+                  "the `|` at the end of the bar.", ""]
+        lines += reliability_chart(test["refusal_reliability"])
     lines += ["## Model selection (cross-validation)", ""]
     search = meta.get("search")
     if search and search["folds"] != meta["config"]["cv_folds"]:

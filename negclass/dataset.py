@@ -35,7 +35,7 @@ import pandas as pd
 from . import taxonomy
 from .errors import DataError
 
-COLUMNS = ["id", "text", "reason", "signal", "channel", "source", "difficulty", "sector", "message_id"]
+COLUMNS = ["id", "text", "reason", "signal", "channel", "source", "difficulty", "sector", "message_id", "kind"]
 CORRECT_REASON, CORRECT_SIGNAL, CONFIRMED = "correct_reason", "correct_signal", "confirmed"
 YES = {"yes", "y", "true", "1", "x", "ok", "✓", "✔"}
 NO = {"", "no", "n", "false", "0"}

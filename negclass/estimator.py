@@ -29,6 +29,11 @@ REFUSAL = "refusal"
 SIGNAL_MODES = ("hierarchical", "joint", "two_stage")
 
 
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
 def _linear(kind: str, C: float, seed: int):
     """A linear classifier with balanced class weights: ``svm`` (LinearSVC) or ``logreg``."""
     if kind == "svm":
@@ -126,9 +131,30 @@ class ReasonSignalClassifier(ClassifierMixin, BaseEstimator):
                 out[:, list(self.classes_).index(reason)] += proba[:, j]
             if self.signal_mode == "two_stage":
                 out[:, list(self.classes_).index(taxonomy.NONE)] = 1.0 - p_refusal
-            return out
+            return self._rescale(out)
         order = [list(self.reason_.classes_).index(c) for c in self.classes_]
-        return self.reason_.predict_proba(X)[:, order]
+        return self._rescale(self.reason_.predict_proba(X)[:, order])
+
+    def calibrate_refusal(self, proba: np.ndarray, is_refusal: np.ndarray) -> "ReasonSignalClassifier":
+        """Learn a Platt rescaling of P(refusal) = 1 - P(none) from probabilities on labelled real
+        mail (``proba`` from ``predict_proba`` before any rescaling), stored as ``refusal_scale_``."""
+        self.refusal_scale_ = None
+        z = _logit(1.0 - proba[:, list(self.classes_).index(taxonomy.NONE)]).reshape(-1, 1)
+        lr = LogisticRegression(C=1e4, max_iter=1000).fit(z, np.asarray(is_refusal, dtype=int))
+        self.refusal_scale_ = (float(lr.coef_[0, 0]), float(lr.intercept_[0]))
+        return self
+
+    def _rescale(self, out: np.ndarray) -> np.ndarray:
+        scale = getattr(self, "refusal_scale_", None)
+        if scale is None:
+            return out
+        none = list(self.classes_).index(taxonomy.NONE)
+        p_ref = 1.0 - out[:, none]
+        new = 1.0 / (1.0 + np.exp(-(scale[0] * _logit(p_ref) + scale[1])))
+        ratio = np.divide(new, p_ref, out=np.zeros_like(new), where=p_ref > 0)
+        out = out * ratio[:, None]
+        out[:, none] = 1.0 - new
+        return out
 
     @staticmethod
     def _reason_of(label: str) -> str:

@@ -22,6 +22,23 @@ def expected_calibration_error(proba: np.ndarray, y_true, classes, bins: int = 1
     return float(ece)
 
 
+def refusal_reliability(p_refusal, is_refusal, bins: int = 10) -> tuple[float, list[dict]]:
+    """Calibration of P(refusal) = 1 - P(none): expected calibration error over equal-width bins,
+    and the bins themselves (the reliability curve): mean predicted probability against the
+    observed share of refusals."""
+    p = np.asarray(p_refusal, dtype=float)
+    y = np.asarray(is_refusal, dtype=bool)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    ece, curve = 0.0, []
+    for k, (lo, hi) in enumerate(zip(edges[:-1], edges[1:])):
+        mask = (p >= lo) & ((p < hi) if k < bins - 1 else (p <= hi))
+        if mask.any():
+            ece += mask.mean() * abs(p[mask].mean() - y[mask].mean())
+            curve.append({"lo": float(lo), "hi": float(hi), "n": int(mask.sum()),
+                          "mean_predicted": float(p[mask].mean()), "observed": float(y[mask].mean())})
+    return float(ece), curve
+
+
 def reason_metrics(y_true, y_pred, proba=None, signals_true=None, signals_pred=None) -> dict:
     """All figures for one evaluation, as plain JSON-ready values."""
     labels = taxonomy.reasons()
@@ -48,6 +65,12 @@ def reason_metrics(y_true, y_pred, proba=None, signals_true=None, signals_pred=N
     else:
         out["signal_accuracy"] = None
     out["ece"] = expected_calibration_error(proba, y_true, labels) if proba is not None else None
+    if proba is not None:
+        p_ref = 1.0 - np.asarray(proba)[:, labels.index(taxonomy.NONE)]
+        out["refusal_ece"], out["refusal_reliability"] = refusal_reliability(p_ref, is_ref_true)
+        refusals = is_ref_true & is_ref_pred
+        out["reason_accuracy_on_detected"] = (float((y_pred[refusals] == y_true[refusals]).mean())
+                                              if refusals.any() else None)
     return out
 
 
@@ -73,6 +96,10 @@ def format_report(m: dict, title: str = "") -> str:
         extra.append(f"signal accuracy {m['signal_accuracy']:.3f}")
     if m.get("ece") is not None:
         extra.append(f"ECE {m['ece']:.3f}")
+    if m.get("refusal_ece") is not None:
+        extra.append(f"refusal ECE {m['refusal_ece']:.3f}")
+    if m.get("reason_accuracy_on_detected") is not None:
+        extra.append(f"reason accuracy on detected refusals {m['reason_accuracy_on_detected']:.3f}")
     if extra:
         lines.append("   ".join(extra))
     lines.append(f"{'':15}{'precision':>10}{'recall':>8}{'f1':>8}{'n':>6}")

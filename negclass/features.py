@@ -427,8 +427,25 @@ def select_chars(parsed: list[Parsed]) -> list[str]:
     return [p.lemma_text for p in parsed]
 
 
+LENGTH_BINS = ((3, "len=1-3"), (8, "len=4-8"), (20, "len=9-20"))  # words; longer texts get no length feature
+
+
+def length_feature(n_words: int) -> str | None:
+    """The length bin of a short text: real mail's one-liners are almost never refusals, and
+    the model can only learn that if it sees how short a text is."""
+    return next((name for top, name in LENGTH_BINS if n_words <= top), None)
+
+
 def select_cues(parsed: list[Parsed]) -> list[dict[str, float]]:
-    return [p.cue_counts() for p in parsed]
+    out = []
+    for p in parsed:
+        counts = p.cue_counts()
+        n_words = sum(1 for lemma in p.lemmas if any(c.isalnum() for c in lemma))
+        name = length_feature(n_words)
+        if name:
+            counts[name] = 1.0
+        out.append(counts)
+    return out
 
 
 def split_on_space(text: str) -> list[str]:

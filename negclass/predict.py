@@ -1,6 +1,7 @@
 """Classify texts with a saved model and attach evidence and playbook tactics."""
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -106,9 +107,7 @@ class Model:
         results: list[Classification] = [_error("empty text: nothing to classify")] * len(texts)
         if not ok:
             return results
-        parsed = self.parser.transform([cleaned[i].text for i in ok])
-        X = transform_features(self.features, parsed)
-        proba = self.clf.predict_proba(X)
+        proba, X, parsed, starts = self._read_windows([cleaned[i].text for i in ok])
         reasons = list(self.clf.decide(proba))
         signals = self.clf.predict_signal(X, reasons)
         for row, i in enumerate(ok):
@@ -118,7 +117,8 @@ class Model:
             confidence = float(p[self.reasons.index(reason)])
             margin = float(p[order[0]] - p[order[1]])
             low = confidence < self.min_confidence or margin < self.min_margin or reason != self.reasons[order[0]]
-            evidence = self._evidence(parsed[row], X[row], reason, signal, texts[i], cleaned[i]) if explain else []
+            evidence = (self._evidence(parsed[row], X[row], reason, signal, texts[i], cleaned[i], starts[row])
+                        if explain else [])
             results[i] = Classification(
                 reason=reason, signal=signal, confidence=round(confidence, 4),
                 probabilities={r: round(float(v), 4) for r, v in zip(self.reasons, p)},
@@ -127,13 +127,43 @@ class Model:
                 text_chars=len(cleaned[i].text))
         return results
 
+    def _read_windows(self, texts: list[str]):
+        """Probabilities of cleaned texts, reading each whole: a long text is read in windows
+        (``preprocess.windows``) and answered by the window most likely to be a refusal.
+
+        Returns one row per text: probabilities, feature row and parse of the chosen window, and
+        the window's start in the text."""
+        pieces, owner, starts = [], [], []
+        for k, text in enumerate(texts):
+            for a, b in preprocess.windows(text):
+                pieces.append(text[a:b])
+                owner.append(k)
+                starts.append(a)
+        parsed = self.parser.transform(pieces)
+        X = transform_features(self.features, parsed)
+        proba = self.clf.predict_proba(X)
+        if len(pieces) == len(texts):
+            return proba, X, parsed, starts
+        none = self.reasons.index(taxonomy.NONE)
+        best: dict[int, int] = {}
+        for j, k in enumerate(owner):
+            if k not in best or proba[j, none] < proba[best[k], none]:
+                best[k] = j
+        rows = [best[k] for k in range(len(texts))]
+        return proba[rows], X[rows], [parsed[j] for j in rows], [starts[j] for j in rows]
+
+    def probabilities(self, texts: list[str]) -> np.ndarray:
+        """Reason probabilities (columns in ``reasons`` order) of already cleaned texts."""
+        return self._read_windows(list(texts))[0] if len(texts) else np.zeros((0, len(self.reasons)))
+
     def _reason_weights(self, reason: str, signal: str | None) -> np.ndarray:
         key = (reason, signal)
         if key not in self._weights:
             self._weights[key] = self.clf.reason_weights(reason, signal)
         return self._weights[key]
 
-    def _evidence(self, parsed: Parsed, x, reason: str, signal, original: str, cleaned, top: int = 5) -> list[Evidence]:
+    def _evidence(self, parsed: Parsed, x, reason: str, signal, original: str, cleaned, window_start: int = 0,
+                  top: int = 5) -> list[Evidence]:
         """Phrases whose features pushed towards ``reason``: cue matches and lemma n-grams."""
         w = self._reason_weights(reason, signal)
         x = x.toarray().ravel() if hasattr(x, "toarray") else np.asarray(x).ravel()
@@ -181,14 +211,31 @@ class Model:
                 break
         out = []
         for score, a, b, cue in sorted(chosen, key=lambda c: c[1]):
+            a, b = _with_negation(parsed.text, a, b)
             phrase = parsed.text[a:b]
-            start = cleaned.offset + a if cleaned.offset is not None else None
+            start = cleaned.offset + window_start + a if cleaned.offset is not None else None
             if start is None:
                 found = original.find(phrase)
                 start = found if found >= 0 else None
             out.append(Evidence(text=phrase, start=start, end=None if start is None else start + len(phrase),
                                 weight=round(float(score), 4), cue=cue))
         return out
+
+
+_NEGATION_AFTER = re.compile(r"(?:n[\'\u2019]t|\s+(?:not|never)\b)", re.IGNORECASE)
+_NEGATION_BEFORE = re.compile(r"\b(?:not|never|no|cannot|\w+n[\'\u2019]t)\s+$", re.IGNORECASE)
+
+
+def _with_negation(text: str, a: int, b: int) -> tuple[int, int]:
+    """Widen the phrase ``text[a:b]`` over a negation right before or after it, so evidence
+    never turns "please don't" into "please do"."""
+    after = _NEGATION_AFTER.match(text, b)
+    if after:
+        b = after.end()
+    before = _NEGATION_BEFORE.search(text[max(0, a - 16):a])
+    if before:
+        a = a - (len(text[max(0, a - 16):a]) - before.start())
+    return a, b
 
 
 def load_model(path: str | Path | None = None) -> Model:

@@ -340,3 +340,34 @@ def clean(text: str, html: bool | None = None) -> Cleaned:
     body = new_text(text)
     pos = original.find(body) if body else -1
     return Cleaned(body, pos if pos >= 0 else None)
+
+
+WINDOW_CHARS = 4000
+WINDOW_OVERLAP = 400
+
+
+def windows(text: str, size: int = WINDOW_CHARS, overlap: int = WINDOW_OVERLAP) -> list[tuple[int, int]]:
+    """Character spans that cover ``text`` in pieces of at most ``size`` characters.
+
+    A text up to ``size`` characters is one span. A longer one is cut at line breaks (or spaces)
+    with ``overlap`` characters shared between neighbours, so a sentence on a boundary is read
+    whole by one of them. Nothing is left out, however long the text.
+    """
+    n = len(text)
+    if n <= size:
+        return [(0, n)]
+    spans, start = [], 0
+    while start < n:
+        end = min(start + size, n)
+        if end < n:
+            cut = text.rfind("\n", start + size // 2, end)
+            if cut < 0:
+                cut = text.rfind(" ", start + size // 2, end)
+            end = cut + 1 if cut >= 0 else end
+        spans.append((start, end))
+        if end >= n:
+            break
+        nxt = max(end - overlap, start + 1)
+        space = text.find(" ", nxt, end)  # start the next piece on a word boundary
+        start = space + 1 if space >= 0 else nxt
+    return spans

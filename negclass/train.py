@@ -18,14 +18,16 @@ from . import card, dataset, preprocess, store, taxonomy
 from .baselines import KeywordRuleBaseline
 from .errors import DataError
 from .estimator import ReasonSignalClassifier
-from .evaluate import reason_metrics
+from .evaluate import metrics_of_results, reason_metrics
 from .features import LinguisticParser, build_features
+from .predict import Model
 
 log = logging.getLogger("negclass.train")
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = REPO / "data" / "corpus"
 DEFAULT_SPLIT = REPO / "data" / "split.csv"
+DEFAULT_TUNE = REPO / "data" / "real-dev.jsonl"   # real mail for the threshold and calibration, never trained on
 
 
 @dataclass
@@ -45,6 +47,7 @@ class TrainConfig:
     selection_tolerance: float = 0.005      # CV macro-F1 within this of the best counts as a tie
     low_confidence_accuracy: float = 0.95   # confident OOF predictions must be at least this accurate
     max_real_false_alarm: float = 0.05      # refusal threshold: OOF false alarms on real non-refusals at most this
+    tune_false_alarm: float = 0.06          # with a real-mail tuning set: its false alarms at most this
     real_source: str = "enron-mined"        # `source` of labelled examples taken from real mail
     # Above this many training rows the search is cut to keep training time in bounds: fewer folds
     # (each fold still trains on thousands of rows) and no character n-gram candidates (the
@@ -96,6 +99,30 @@ def _choose_refusal_threshold(proba, y, is_real, cfg: TrainConfig, clf: ReasonSi
     return best[1]
 
 
+def _tune_on_real(reader: Model, clf: ReasonSignalClassifier, tune: pd.DataFrame, cfg: TrainConfig) -> dict:
+    """Recalibrate P(refusal) on labelled real mail, then choose the refusal threshold there: the
+    one with the best refusal F1 whose false alarms stay within ``cfg.tune_false_alarm``."""
+    texts = _clean_texts(tune["text"])
+    is_refusal = (tune["reason"] != taxonomy.NONE).to_numpy()
+    clf.refusal_scale_ = None
+    raw = reader.probabilities(texts)
+    clf.calibrate_refusal(raw, is_refusal)
+    p_ref = 1.0 - reader.probabilities(texts)[:, list(clf.classes_).index(taxonomy.NONE)]
+    best = (-1.0, 0.5, 0.0, 0.0)
+    for t in np.round(np.arange(0.05, 0.951, 0.01), 3):
+        flagged = p_ref >= t
+        fa = flagged[~is_refusal].mean() if (~is_refusal).any() else 0.0
+        if fa > cfg.tune_false_alarm:
+            continue
+        tp = (flagged & is_refusal).sum()
+        f1 = 2 * tp / max(flagged.sum() + is_refusal.sum(), 1)
+        if f1 > best[0] + 1e-9:
+            best = (float(f1), float(t), float(flagged[is_refusal].mean()) if is_refusal.any() else 0.0, float(fa))
+    clf.refusal_threshold = best[1]
+    return {"examples": int(len(tune)), "refusals": int(is_refusal.sum()), "refusal_scale": list(clf.refusal_scale_),
+            "refusal_threshold": best[1], "refusal_f1": best[0], "refusal_recall": best[2], "false_alarm_rate": best[3]}
+
+
 def _choose_low_confidence(proba, y, pred, cfg: TrainConfig, classes) -> dict:
     conf = proba[np.arange(len(pred)), [list(classes).index(p) for p in pred]]
     top2 = np.sort(proba, axis=1)[:, -2:]
@@ -116,7 +143,8 @@ def _choose_low_confidence(proba, y, pred, cfg: TrainConfig, classes) -> dict:
 
 def train(data_files: list[Path] | None = None, out_dir: Path | None = None, *, split_file: Path | None = DEFAULT_SPLIT,
           reports: list[Path] | None = None, config: TrainConfig | None = None, name: str = "default",
-          progress=print, heldout_files: list[Path] | None = None) -> TrainResult:
+          progress=print, heldout_files: list[Path] | None = None,
+          tune_files: list[Path] | None = None) -> TrainResult:
     """Train, measure and write a model directory.
 
     ``data_files`` may include scored files with corrected rows (see ``dataset``). The held-out
@@ -141,8 +169,11 @@ def train(data_files: list[Path] | None = None, out_dir: Path | None = None, *, 
             progress(f"duplicate: {line}")
         dataset.check_leakage(tr[extra], te, "held-out")
     report_frames = {Path(p): dataset.load([p]) for p in reports or []}
-    for path, rep in report_frames.items():
-        dataset.check_leakage(tr, rep, f"--report {path.name}")
+    if tune_files is None:
+        tune_files = [DEFAULT_TUNE] if DEFAULT_TUNE.exists() else []
+    tune = dataset.load([Path(p) for p in tune_files]) if tune_files else None
+    for path, rep in [*report_frames.items(), *([("tune", tune)] if tune is not None else [])]:
+        dataset.check_leakage(tr, rep, f"--report {Path(path).name}")
     progress(f"data: {len(frame)} examples from {len(data_files)} files; {len(tr)} train, {len(te)} held out")
 
     parser = LinguisticParser().fit(None)
@@ -208,22 +239,29 @@ def train(data_files: list[Path] | None = None, out_dir: Path | None = None, *, 
     X = feats.fit_transform(parsed_tr)
     clf = _classifier(cand[0], cand[1], cfg, threshold).fit(X, y, signals=signals)
     pipeline = Pipeline([("parse", parser), ("features", feats), ("clf", clf)])
+    reader = Model(pipeline, {"low_confidence": low_conf})
+    tuning = None
+    if tune is not None and len(tune):
+        tuning = _tune_on_real(reader, clf, tune, cfg)
+        threshold = tuning["refusal_threshold"]
+        progress(f"tuned on {len(tune)} real messages: refusal threshold {threshold}, "
+                 f"recalibration {tuning['refusal_scale']}")
 
     majority = DummyClassifier(strategy="most_frequent").fit(texts_tr, y)
     keyword = KeywordRuleBaseline().fit(texts_tr, y)
 
     def measure(df: pd.DataFrame) -> dict:
         texts = _clean_texts(df["text"])
-        Xe = feats.transform(parser.transform(texts))
-        proba = clf.predict_proba(Xe)
-        pred = clf.decide(proba)
-        sig = clf.predict_signal(Xe, list(pred))
+        results = list(reader.classify_many(texts, explain=False))
         yt = df["reason"].to_numpy(dtype=object)
-        return {"model": reason_metrics(yt, pred, proba, df["signal"].tolist(), sig),
+        return {"model": metrics_of_results(yt, df["signal"].tolist(), results),
                 "majority": reason_metrics(yt, majority.predict(texts)),
                 "keyword_rules": reason_metrics(yt, keyword.predict(texts))}
 
     metrics = {"cross_validation": cv_metrics, "selection": selection}
+    if tuning is not None:
+        metrics["tuning"] = tuning
+        metrics["real_dev"] = measure(tune)
     if len(te):
         metrics["heldout"] = measure(te)
     for path, rep in report_frames.items():

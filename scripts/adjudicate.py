@@ -1,0 +1,143 @@
+#!/usr/bin/env python
+"""Join two independent annotators' labels of real mail, measure agreement, keep what holds.
+
+    python scripts/adjudicate.py ITEMS.json LABELS_DIR [--third-out DISAGREE.txt] [--write]
+
+``ITEMS.json`` maps each annotation id to its message (``message_id``, ``text``, ``split``,
+``picked_by``); ``LABELS_DIR`` holds the annotators' files ``<batch>_r1.jsonl``,
+``<batch>_r2.jsonl`` and, for a third reading of disagreements, ``<batch>_r3.jsonl``. A label is
+kept when the two readers agree on the reason and the signal's reason, or when a third reader
+agrees with one of them; everything else is dropped. The signal kept is the agreeing readers'
+when they agree, else the first reader's among the agreeing ones.
+
+With ``--write``, writes ``data/real-test.jsonl``, ``data/real-dev.jsonl`` and
+``data/corpus/enron_pool.jsonl`` (the train split), and prints Cohen's kappa per split.
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+from sklearn.metrics import cohen_kappa_score
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from negclass import taxonomy  # noqa: E402
+
+OUT = {"test": ROOT / "data" / "real-test.jsonl", "dev": ROOT / "data" / "real-dev.jsonl",
+       "train": ROOT / "data" / "corpus" / "enron_pool.jsonl"}
+
+
+def read_labels(folder: Path) -> dict[str, dict[str, dict]]:
+    """reader ('r1', 'r2', 'r3') -> id -> label row; unparseable lines are reported and skipped."""
+    out: dict[str, dict[str, dict]] = collections.defaultdict(dict)
+    for path in sorted(folder.glob("*_r[123].jsonl")):
+        reader = path.stem.rsplit("_", 1)[1]
+        for n, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                print(f"{path.name}:{n}: not JSON, skipped", file=sys.stderr)
+                continue
+            reason = row.get("reason")
+            if reason not in taxonomy.reasons():
+                print(f"{path.name}:{n}: unknown reason {reason!r}, skipped", file=sys.stderr)
+                continue
+            signal = row.get("signal") or ""
+            if reason == taxonomy.NONE or signal not in taxonomy.signals(reason):
+                signal = ""
+            out[reader][str(row["id"])] = {"reason": reason, "signal": signal, "kind": row.get("kind") or "",
+                                           "note": row.get("note") or ""}
+    return out
+
+
+def decide(labels: dict, i: str):
+    """(reason, signal, kind, how) of item ``i``, or None when it is dropped or not read twice."""
+    a, b = labels["r1"].get(i), labels["r2"].get(i)
+    if a is None or b is None:
+        return None
+    if a["reason"] == b["reason"]:
+        signal = a["signal"] if a["signal"] == b["signal"] else (a["signal"] or b["signal"])
+        return a["reason"], signal, a["kind"] or b["kind"], "agreed"
+    c = labels["r3"].get(i)
+    if c is None:
+        return "?"
+    for x in (a, b):
+        if x["reason"] == c["reason"]:
+            signal = x["signal"] if x["signal"] == c["signal"] else (c["signal"] or x["signal"])
+            return x["reason"], signal, c["kind"] or x["kind"], "third reading"
+    return None
+
+
+def row_id(message_id: str) -> str:
+    return "pool-" + hashlib.sha256(message_id.encode("utf-8")).hexdigest()[:12]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("items", type=Path)
+    ap.add_argument("labels", type=Path)
+    ap.add_argument("--third-out", type=Path, help="write the disagreements to read a third time, as a batch file")
+    ap.add_argument("--write", action="store_true")
+    args = ap.parse_args()
+    items = json.loads(args.items.read_text("utf-8"))
+    labels = read_labels(args.labels)
+    both = [i for i in items if i in labels["r1"] and i in labels["r2"]]
+    print(f"{len(items)} items, {len(both)} read by two annotators")
+    per_split = collections.defaultdict(list)
+    for i in both:
+        per_split[items[i]["split"]].append(i)
+    per_split["all"] = both
+    for split, ids in sorted(per_split.items()):
+        r1 = [labels["r1"][i]["reason"] for i in ids]
+        r2 = [labels["r2"][i]["reason"] for i in ids]
+        agree = sum(x == y for x, y in zip(r1, r2)) / len(ids)
+        bin1 = [x != taxonomy.NONE for x in r1]
+        bin2 = [x != taxonomy.NONE for x in r2]
+        print(f"{split:6} n={len(ids):5}  reason agreement {agree:.3f}  kappa(reason) "
+              f"{cohen_kappa_score(r1, r2):.3f}  kappa(refusal or not) {cohen_kappa_score(bin1, bin2):.3f}  "
+              f"refusals r1 {sum(bin1)} r2 {sum(bin2)}")
+    pending = [i for i in both if decide(labels, i) == "?"]
+    if args.third_out:
+        with open(args.third_out, "w", encoding="utf-8") as f:
+            for i in pending:
+                f.write(f"=== id: {i} ===\n\n{items[i]['text'][:4000]}\n\n")
+        print(f"{len(pending)} disagreements written to {args.third_out}")
+    kept = collections.defaultdict(list)
+    how = collections.Counter()
+    for i in both:
+        d = decide(labels, i)
+        if d is None or d == "?":
+            how["dropped" if d is None else "awaiting a third reading"] += 1
+            continue
+        reason, signal, kind, h = d
+        how[h] += 1
+        it = items[i]
+        kept[it["split"]].append({"id": row_id(it["message_id"]), "text": it["text"], "reason": reason,
+                                  "signal": signal, "channel": "email", "source": "enron-pool",
+                                  "difficulty": "hard" if "pattern" in it["picked_by"] or "model_top" in it["picked_by"] else "medium",
+                                  "kind": kind, "picked_by": ";".join(it["picked_by"]),
+                                  "message_id": it["message_id"]})
+    print("outcome:", dict(how))
+    for split, rows in sorted(kept.items()):
+        c = collections.Counter(r["reason"] for r in rows)
+        by = collections.Counter((p, r["reason"] != taxonomy.NONE) for r in rows for p in r["picked_by"].split(";"))
+        print(f"{split}: {len(rows)} kept, {dict(sorted(c.items()))}; refusals by how picked: "
+              + ", ".join(f"{p} {by[(p, True)]}/{by[(p, True)] + by[(p, False)]}" for p in ("pattern", "model_top", "random", "short")))
+        if args.write:
+            rows.sort(key=lambda r: r["id"])
+            with open(OUT[split], "w", encoding="utf-8") as f:
+                for r in rows:
+                    f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

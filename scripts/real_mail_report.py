@@ -1,0 +1,80 @@
+#!/usr/bin/env python
+"""The figures a model is judged by on real mail, in one table.
+
+For each labelled set: refusal recall, false alarms, reason accuracy on the refusals found,
+ranking AUC of P(refusal), macro-F1, top-label ECE and the calibration error of P(refusal). Then
+the share flagged among the real messages with nothing to refuse (one-liners, jokes and chain
+letters, news and newsletters, personal mail, automatic notices) of the real test and dev sets.
+
+    python scripts/real_mail_report.py [--model DIR] [--json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import negclass  # noqa: E402
+from negclass import dataset, taxonomy  # noqa: E402
+from negclass.evaluate import metrics_of_results  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "data"
+SETS = {"real test (data/real-test.jsonl)": ROOT / "data" / "real-test.jsonl",
+        "real dev (data/real-dev.jsonl)": ROOT / "data" / "real-dev.jsonl",
+        "real-devset.jsonl (shared)": SHARED / "real-devset.jsonl",
+        "devset.jsonl (written by others)": SHARED / "devset.jsonl"}
+CONTENTLESS = {"one_liner", "joke_chain", "news_newsletter", "personal", "auto"}
+
+
+def measure(model, frame) -> dict:
+    results = list(model.classify_many(frame["text"].tolist(), explain=False))
+    y = frame["reason"].to_numpy(dtype=object)
+    m = metrics_of_results(y, frame["signal"].tolist(), results)
+    p_ref = np.array([1.0 - r.probabilities.get(taxonomy.NONE, 1.0) if not r.error else 0.0 for r in results])
+    is_ref = y != taxonomy.NONE
+    m["auc"] = float(roc_auc_score(is_ref, p_ref)) if 0 < is_ref.sum() < len(y) else None
+    m["flagged"] = [r.reason != taxonomy.NONE and not r.error for r in results]
+    return m
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", type=Path)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    model = negclass.load_model(args.model)
+    out, empty = {}, []
+    print(f"{'set':36}{'n':>5}{'ref':>5}{'recall':>8}{'f.a.':>7}{'reason|det':>11}{'AUC':>7}{'macroF1':>9}"
+          f"{'ECE':>7}{'refECE':>8}")
+    for name, path in SETS.items():
+        if not path.exists():
+            continue
+        frame = dataset.load([path])
+        m = measure(model, frame)
+        if "kind" in frame:
+            mask = frame["kind"].isin(CONTENTLESS).to_numpy() & (frame["reason"] == taxonomy.NONE).to_numpy()
+            empty += [f for f, keep in zip(m["flagged"], mask) if keep]
+        del m["flagged"]
+        out[name] = m
+        f = lambda v: "   —" if v is None else f"{v:.3f}"  # noqa: E731
+        print(f"{name:36}{m['n']:>5}{int((frame['reason'] != taxonomy.NONE).sum()):>5}{f(m['refusal_recall']):>8}"
+              f"{f(m['false_alarm_rate']):>7}{f(m['reason_accuracy_on_detected']):>11}{f(m['auc']):>7}"
+              f"{f(m['macro_f1']):>9}{f(m['ece']):>7}{f(m['refusal_ece']):>8}")
+    if empty:
+        out["contentless"] = {"n": len(empty), "flagged": int(sum(empty)), "share": sum(empty) / len(empty)}
+        print(f"nothing to refuse (real test + dev: {', '.join(sorted(CONTENTLESS))}): "
+              f"{sum(empty)} of {len(empty)} flagged ({sum(empty) / len(empty):.1%})")
+    if args.json:
+        print(json.dumps(out, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
