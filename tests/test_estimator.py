@@ -53,3 +53,22 @@ def test_missing_reason_is_refused(xy):
     keep = y != "too_weak"
     with pytest.raises(ValueError, match="too_weak"):
         ReasonSignalClassifier(cv=2).fit(X[keep], y[keep], signals=s[keep])
+
+
+def test_refusal_recalibration_matches_observed_rates():
+    import numpy as np
+    from negclass.estimator import ReasonSignalClassifier
+
+    rng = np.random.default_rng(0)
+    clf = ReasonSignalClassifier()
+    clf.classes_ = np.array(["too_strong", "too_weak", "emotions_high", "none"], dtype=object)
+    p_ref = rng.uniform(0, 1, 4000)
+    truth = rng.uniform(0, 1, 4000) < p_ref ** 3          # over-confident scores: true rate is p^3
+    proba = np.column_stack([p_ref / 3, p_ref / 3, p_ref / 3, 1 - p_ref])
+    clf.calibrate_refusal(proba, truth)
+    fixed = clf._rescale(proba.copy())
+    assert np.allclose(fixed.sum(axis=1), 1.0)
+    high = p_ref > 0.9
+    assert abs((1 - fixed[high, 3]).mean() - truth[high].mean()) < abs(p_ref[high].mean() - truth[high].mean())
+    order = np.argsort(p_ref)
+    assert np.all(np.diff(1 - fixed[order, 3]) >= -1e-12)  # the ranking is kept

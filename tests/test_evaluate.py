@@ -33,3 +33,12 @@ def test_ece_is_zero_when_confidence_matches_accuracy():
 def test_report_is_readable():
     text = format_report(reason_metrics(["none", "too_weak"], ["none", "none"]), "title")
     assert "macro-F1" in text and "too_weak" in text and text.startswith("title")
+
+
+def test_refusal_reliability_bins_and_error():
+    from negclass.evaluate import refusal_reliability
+
+    ece, curve = refusal_reliability([0.05, 0.05, 0.95, 0.95], [False, False, True, True])
+    assert ece < 0.06 and [b["n"] for b in curve] == [2, 2]
+    ece, _ = refusal_reliability([0.95, 0.95], [False, False])
+    assert ece > 0.9

@@ -143,3 +143,11 @@ def test_pipeline_is_renewed_when_its_vocabulary_grows_and_results_stay(monkeypa
     after = parser.transform(TEXTS)
     assert features._nlp_and_matchers(parser.patterns_)[0] is not first
     assert [(p.lemmas, p.spans, p.cues) for p in before] == [(p.lemmas, p.spans, p.cues) for p in after]
+
+
+def test_short_texts_get_a_length_bin():
+    from negclass.features import Parsed, length_feature, select_cues
+
+    assert length_feature(1) == "len=1-3" and length_feature(6) == "len=4-8" and length_feature(50) is None
+    rows = select_cues([Parsed("now", lemmas=["now"]), Parsed("x", lemmas=["word"] * 40)])
+    assert rows[0]["len=1-3"] == 1.0 and not any(k.startswith("len=") for k in rows[1])

@@ -71,3 +71,35 @@ def test_classify_many_streams_in_order_and_flags_empty_texts(model):
 def test_empty_text_is_a_clear_error(model):
     with pytest.raises(NegclassError, match="empty text"):
         model.classify("   \n")
+
+
+@pytest.mark.parametrize("phrase, widened", [
+    ("please do", "please don't"), ("sign", "not sign"), ("agree", "can't agree"), ("call them", "never call them")])
+def test_evidence_phrases_keep_their_negation(phrase, widened):
+    from negclass.predict import _with_negation
+
+    text = f"Hi, {widened} today."
+    a = text.find(phrase if phrase != "please do" else "please do")
+    a, b = _with_negation(text, a, a + len(phrase))
+    assert text[a:b].lower() == widened.lower()
+
+
+def test_evidence_never_drops_a_negation(model):
+    text = ("Please don't send the revised terms yet. We have two other offers on the table and "
+            "don't need to move on price.")
+    for ev in model.classify(text).evidence:
+        end = ev.end
+        assert not text[end:end + 3].lower().startswith("n't"), ev.text
+
+
+def test_a_refusal_at_the_end_of_a_very_long_message_is_read(model):
+    filler = "\n".join(f"Item {i}: the pipeline nomination for day {i % 30} is unchanged at the usual volume."
+                       for i in range(400))
+    refusal = ("\n\nOn the Dynegy proposal: thanks, but we have two other suppliers quoting and are happy with "
+               "where we are, so there's no need to meet on it.")
+    text = filler + refusal
+    assert len(text) > 30000
+    result = model.classify(text)
+    assert result.text_chars == len(text.strip())
+    assert result.probabilities["none"] < model.classify(filler).probabilities["none"]
+    assert any(ev.start is not None and ev.start > len(filler) for ev in result.evidence)

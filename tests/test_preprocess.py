@@ -115,3 +115,19 @@ def test_folded_patterns_match_like_ignorecase():
         assert folded.count(text) == len(plain.findall(text))
     with pytest.raises(ValueError):
         _Folded(r"Original Message")
+
+
+def test_windows_cover_a_long_text_whole_with_overlap():
+    from negclass.preprocess import windows
+
+    text = "\n".join(f"Line {i} of the weekly gas report, nothing to see here." for i in range(700))
+    spans = windows(text, size=4000, overlap=400)
+    assert spans[0][0] == 0 and spans[-1][1] == len(text)
+    assert all(b - a <= 4000 for a, b in spans)
+    assert all(nxt[0] < prev[1] for prev, nxt in zip(spans, spans[1:]))  # neighbours overlap: nothing falls between
+
+
+def test_a_short_text_is_one_window():
+    from negclass.preprocess import windows
+
+    assert windows("ok thanks") == [(0, 9)]
