@@ -96,6 +96,8 @@ def main() -> int:
         per_split[items[i]["split"]].append(i)
     per_split["all"] = both
     for split, ids in sorted(per_split.items()):
+        if not ids:
+            continue
         r1 = [labels["r1"][i]["reason"] for i in ids]
         r2 = [labels["r2"][i]["reason"] for i in ids]
         agree = sum(x == y for x, y in zip(r1, r2)) / len(ids)

@@ -1,0 +1,120 @@
+#!/usr/bin/env python
+"""Turn minimal pairs written from real mail into labelled rows, and check what separates them.
+
+Each pair is one real email edited twice in the same sentences: once into a refusal for a given
+signal, once into an engaged reply (``none``). The rows go to ``data/corpus/enron_pairs.jsonl``
+with the source message's Message-ID as provenance. The check lists the tokens that best predict
+the side of a pair: when the edit carries the label, no single word should separate the sides.
+
+    python scripts/build_pairs.py SRC_DIR OUT_DIR PID_TO_MESSAGE_ID.json [--write] [--top 25]
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import hashlib
+import json
+import math
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from negclass import preprocess, taxonomy  # noqa: E402
+
+OUT = ROOT / "data" / "corpus" / "enron_pairs.jsonl"
+GIVEAWAYS = re.compile(r"\b(batna|leverage|win-lose|emotion(al|s)?|refus(al|e)|stance)\b", re.IGNORECASE)
+WORD = re.compile(r"[a-z']+")
+
+
+def load(src_dir: Path, out_dir: Path, pid_mid: dict) -> tuple[list[dict], collections.Counter]:
+    items = {}
+    for path in sorted(src_dir.glob("*.jsonl")):
+        for line in path.read_text("utf-8").splitlines():
+            it = json.loads(line)
+            items[it["pid"]] = it
+    rows, problems = [], collections.Counter()
+    for path in sorted(out_dir.glob("*.jsonl")):
+        for line in path.read_text("utf-8").splitlines():
+            if not line.strip():
+                continue
+            try:
+                p = json.loads(line)
+            except json.JSONDecodeError:
+                problems["not JSON"] += 1
+                continue
+            it = items.get(p.get("pid"))
+            ref, eng = (p.get("refusal") or "").strip(), (p.get("engaged") or "").strip()
+            if it is None or not ref or not eng:
+                problems["unknown pid or empty side"] += 1
+                continue
+            if ref == eng:
+                problems["identical sides"] += 1
+                continue
+            if GIVEAWAYS.search(ref) or GIVEAWAYS.search(eng):
+                problems["taxonomy word"] += 1
+                continue
+            mid = pid_mid[it["pid"]]
+            base = hashlib.sha256(mid.encode("utf-8")).hexdigest()[:12]
+            common = {"channel": "email", "source": "enron-pairs", "difficulty": "hard",
+                      "message_id": mid, "kind": it["placement"]}
+            rows.append({"id": f"pair-{base}-r", "text": preprocess.clean(ref).text or ref, "reason": it["reason"],
+                         "signal": it["signal"], **common})
+            rows.append({"id": f"pair-{base}-e", "text": preprocess.clean(eng).text or eng,
+                         "reason": taxonomy.NONE, "signal": "", **common})
+    return rows, problems
+
+
+def separating_tokens(rows: list[dict], top: int) -> list[tuple[str, float, int, int]]:
+    """Tokens by smoothed log-odds of appearing on the refusal side rather than the engaged side."""
+    ref, eng = collections.Counter(), collections.Counter()
+    n_ref = n_eng = 0
+    for r in rows:
+        words = set(WORD.findall(r["text"].lower()))
+        if r["reason"] == taxonomy.NONE:
+            eng.update(words)
+            n_eng += 1
+        else:
+            ref.update(words)
+            n_ref += 1
+    scores = []
+    for w in set(ref) | set(eng):
+        a, b = ref[w], eng[w]
+        if a + b < 10:
+            continue
+        lo = math.log((a + 1) / (n_ref - a + 1)) - math.log((b + 1) / (n_eng - b + 1))
+        scores.append((w, lo, a, b))
+    scores.sort(key=lambda s: -abs(s[1]))
+    return scores[:top]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("src", type=Path)
+    ap.add_argument("out", type=Path)
+    ap.add_argument("pid_mid", type=Path)
+    ap.add_argument("--write", action="store_true")
+    ap.add_argument("--top", type=int, default=25)
+    args = ap.parse_args()
+    rows, problems = load(args.src, args.out, json.loads(args.pid_mid.read_text("utf-8")))
+    per = collections.Counter(r["signal"] for r in rows if r["reason"] != taxonomy.NONE)
+    print(f"{len(rows) // 2} pairs; left out: {dict(problems) or 'none'}")
+    print("per signal:", dict(sorted(per.items())))
+    print("per placement:", dict(collections.Counter(r["kind"] for r in rows if r["reason"] != taxonomy.NONE)))
+    print("most side-predictive tokens (log-odds refusal vs engaged, refusal count, engaged count):")
+    for w, lo, a, b in separating_tokens(rows, args.top):
+        print(f"  {w:16}{lo:+.2f}{a:>6}{b:>6}")
+    if args.write:
+        tmp = OUT.with_suffix(".tmp")
+        with open(tmp, "w", encoding="utf-8") as f:
+            for r in rows:
+                f.write(json.dumps(r, ensure_ascii=False) + "\n")
+        tmp.replace(OUT)
+        print(f"wrote {len(rows)} rows to {OUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
