@@ -76,3 +76,21 @@ def test_large_training_sets_get_the_cut_search_and_the_card_says_so(tmp_path):
     assert any("2-fold search" in m for m in messages)
     card = (tmp_path / "big" / "MODEL_CARD.md").read_text()
     assert "the search used 2 folds and left out character n-grams" in card
+
+
+def test_real_mail_tuning_sets_calibration_and_threshold(tmp_path):
+    import joblib
+
+    from tests.conftest import FIXTURES
+
+    cfg = TrainConfig(cv_folds=2, linear_grid=(("svm", 1.0),), signal_modes=("joint",), use_chars=(False,),
+                      calibration_folds=2, tune_false_alarm=0.2)
+    res = train([FIXTURES / "labelled.jsonl"], tmp_path / "m", split_file=None, config=cfg, name="t",
+                progress=lambda m: None, tune_files=[FIXTURES / "tune.jsonl"])
+    tuning = res.metrics["tuning"]
+    assert res.meta["refusal_threshold"] == tuning["refusal_threshold"]
+    assert tuning["examples"] == 16 and tuning["refusals"] == 6
+    assert tuning["false_alarm_rate"] <= 0.2
+    clf = joblib.load(tmp_path / "m" / "pipeline.joblib").named_steps["clf"]
+    assert clf.refusal_scale_ is not None and clf.refusal_threshold == tuning["refusal_threshold"]
+    assert "real_dev" in res.metrics
