@@ -21,7 +21,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction import DictVectorizer
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
-from sklearn.preprocessing import FunctionTransformer
+from sklearn.preprocessing import FunctionTransformer, Normalizer
 
 CUE_PREFIX = "cue="
 NUM_TOKEN = "<num>"
@@ -472,6 +472,9 @@ def build_features(word_max_features: int = 30000, char_max_features: int = 3000
             ("select", FunctionTransformer(select_cues)),
             ("count", DictVectorizer()),
             ("log", FunctionTransformer(log1p_sparse, accept_sparse=True)),
+            # scale-free like the n-grams: a long article's many cue matches weigh no more than
+            # the few of a short reply, so length alone cannot make a text look like a refusal
+            ("norm", Normalizer()),
         ])),
     ]
     if use_chars:

@@ -47,6 +47,9 @@ def _error(message: str) -> Classification:
     return Classification(None, None, 0.0, {}, True, error=message)
 
 
+CONTEXT_CUES = {"negation", "deal_context"}  # cues that set the scene, never shown as evidence
+
+
 class Model:
     """A loaded model directory: ``classify`` one text, ``classify_many`` a stream of them."""
 
@@ -189,7 +192,7 @@ class Model:
                 continue
             tokens = [k for k, (s, e) in enumerate(parsed.spans) if s >= a and e <= b]
             score = x[col] * w[col] / cue_counts[CUE_PREFIX + name] + float(token_score[tokens].sum())
-            if score > 0 and name != "negation":
+            if score > 0 and name not in CONTEXT_CUES:
                 candidates.append((score, a, b, name))
         # runs of positively weighted tokens
         threshold = max(0.02, float(np.percentile(token_score, 90))) if n else 0.0

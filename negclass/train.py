@@ -48,7 +48,8 @@ class TrainConfig:
     low_confidence_accuracy: float = 0.95   # confident OOF predictions must be at least this accurate
     max_real_false_alarm: float = 0.05      # refusal threshold: OOF false alarms on real non-refusals at most this
     tune_false_alarm: float = 0.06          # with a real-mail tuning set: its false alarms at most this
-    real_source: str = "enron-mined"        # `source` of labelled examples taken from real mail
+    tune_min_per_class: int = 3             # fewer refusals (or non-refusals) than this: no recalibration
+    real_sources: tuple[str, ...] = ("enron-mined", "enron-pool")  # `source` of unedited real mail
     # Above this many training rows the search is cut to keep training time in bounds: fewer folds
     # (each fold still trains on thousands of rows) and no character n-gram candidates (the
     # slowest features to build, and never chosen on the shipped corpus; see ``_select``).
@@ -106,9 +107,17 @@ def _tune_on_real(reader: Model, clf: ReasonSignalClassifier, tune: pd.DataFrame
     is_refusal = (tune["reason"] != taxonomy.NONE).to_numpy()
     clf.refusal_scale_ = None
     raw = reader.probabilities(texts)
-    clf.calibrate_refusal(raw, is_refusal)
+    if min(is_refusal.sum(), (~is_refusal).sum()) >= cfg.tune_min_per_class:
+        clf.calibrate_refusal(raw, is_refusal)
     p_ref = 1.0 - reader.probabilities(texts)[:, list(clf.classes_).index(taxonomy.NONE)]
-    best = (-1.0, 0.5, 0.0, 0.0)
+    best = (-1.0, clf.refusal_threshold, 0.0, 0.0)
+    if is_refusal.sum() < cfg.tune_min_per_class:  # too few refusals to choose a threshold: keep the CV one
+        flagged = p_ref >= clf.refusal_threshold
+        return {"examples": int(len(tune)), "refusals": int(is_refusal.sum()), "refusal_scale": None,
+                "refusal_threshold": clf.refusal_threshold, "refusal_f1": None,
+                "refusal_recall": float(flagged[is_refusal].mean()) if is_refusal.any() else None,
+                "false_alarm_rate": float(flagged[~is_refusal].mean()) if (~is_refusal).any() else None,
+                "note": "too few refusals to tune on: threshold from cross-validation, no recalibration"}
     for t in np.round(np.arange(0.05, 0.951, 0.01), 3):
         flagged = p_ref >= t
         fa = flagged[~is_refusal].mean() if (~is_refusal).any() else 0.0
@@ -119,7 +128,7 @@ def _tune_on_real(reader: Model, clf: ReasonSignalClassifier, tune: pd.DataFrame
         if f1 > best[0] + 1e-9:
             best = (float(f1), float(t), float(flagged[is_refusal].mean()) if is_refusal.any() else 0.0, float(fa))
     clf.refusal_threshold = best[1]
-    return {"examples": int(len(tune)), "refusals": int(is_refusal.sum()), "refusal_scale": list(clf.refusal_scale_),
+    return {"examples": int(len(tune)), "refusals": int(is_refusal.sum()), "refusal_scale": None if clf.refusal_scale_ is None else list(clf.refusal_scale_),
             "refusal_threshold": best[1], "refusal_f1": best[0], "refusal_recall": best[2], "false_alarm_rate": best[3]}
 
 
@@ -182,7 +191,7 @@ def train(data_files: list[Path] | None = None, out_dir: Path | None = None, *, 
     y = tr["reason"].to_numpy(dtype=object)
     signals = tr["signal"].to_numpy(dtype=object, copy=True)
     signals[(y != taxonomy.NONE) & pd.isna(signals)] = None  # a refusal labelled without its signal: unknown
-    is_real = (tr["source"] == cfg.real_source).to_numpy()
+    is_real = tr["source"].isin(cfg.real_sources).to_numpy()
 
     n_folds, use_chars = cfg.cv_folds, cfg.use_chars
     if len(tr) > cfg.large_data_rows:

@@ -65,10 +65,11 @@ def stats() -> str:
     words = frame["text"].str.split().str.len()
     frame["length"] = pd.cut(words, [0, 10, 30, 80, 150, 300, 10_000],
                              labels=["1-10 words", "11-30", "31-80", "81-150", "151-300", "over 300"])
-    real = frame["source"] == "enron-mined"
+    real = frame["source"].isin(["enron-mined", "enron-pool", "enron-pairs"])
     audit = ROOT / "data" / "audit" / "review.csv"
     parts = [
-        f"**{len(frame)} examples**; {int(real.sum())} from real mail, {int((~real).sum())} written. "
+        f"**{len(frame)} examples**; {int(real.sum())} from real mail (of which "
+        f"{int((frame['source'] == 'enron-pairs').sum())} minimal-pair edits of real messages), {int((~real).sum())} written. "
         f"Held-out split: {int((frame['split'] == 'test').sum())} examples.",
         "### Reason by split\n\n" + pd.crosstab(frame["reason"], frame["split"], margins=True).to_markdown(),
         "### Signal\n\n" + table((frame["reason"] + " / " + frame["signal"].fillna("—")).value_counts().sort_index(),
