@@ -72,7 +72,9 @@ def model_card(meta: dict, metrics: dict) -> str:
              "real-devset": "Real emails labelled by two annotators (shared)",
              "real_dev": "Real dev set (data/real-dev.jsonl; threshold and calibration chosen here)",
              "real-test": "Real test set (data/real-test.jsonl; frozen, never trained on or tuned on)"}
-    for key, block in metrics.items():
+    order = [k for k in names if k in metrics] + sorted(k for k in metrics if k not in names)
+    for key in order:  # a fixed order, so the card is the same when rebuilt from the saved JSON
+        block = metrics[key]
         if isinstance(block, dict) and "model" in block:
             lines += _comparison(names.get(key, key), block)
     test = metrics.get("real-test", {}).get("model")

@@ -19,7 +19,7 @@ def xy():
 @pytest.mark.parametrize("linear", ["svm", "logreg"])
 def test_probabilities_cover_the_four_reasons(xy, mode, linear):
     X, y, s = xy
-    clf = ReasonSignalClassifier(linear=linear, C=10.0, signal_mode=mode, cv=2).fit(X, y, signals=s)
+    clf = ReasonSignalClassifier(linear=linear, C=10.0, signal_mode=mode, cv=3).fit(X, y, signals=s)
     proba = clf.predict_proba(X)
     assert list(clf.classes_) == ["too_strong", "too_weak", "emotions_high", "none"]
     assert proba.shape == (len(y), 4)
