@@ -16,7 +16,7 @@ def _comparison(name: str, block: dict) -> list[str]:
                     f"{_f(m['false_alarm_rate'])} | {_f(m.get('signal_accuracy'))} | {_f(m.get('ece'))} |")
     m = block["model"]
     rows += ["", "Per class (negclass): " + ", ".join(
-        f"{k} F1 {v['f1']:.2f} (n={v['support']})" for k, v in m["per_class"].items()), ""]
+        f"{k} F1 {v['f1']:.2f} (n={v['support']})" for k, v in sorted(m["per_class"].items())), ""]
     if m.get("reason_accuracy_on_detected") is not None:
         rows += [f"Reason accuracy on the refusals it found: {_f(m['reason_accuracy_on_detected'])}; "
                  f"calibration error of P(refusal): {_f(m.get('refusal_ece'))}.", ""]
