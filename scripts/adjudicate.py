@@ -27,7 +27,7 @@ from sklearn.metrics import cohen_kappa_score
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from negclass import taxonomy  # noqa: E402
+from negclass import dataset, taxonomy  # noqa: E402
 
 OUT = {"test": ROOT / "data" / "real-test.jsonl", "dev": ROOT / "data" / "real-dev.jsonl",
        "train": ROOT / "data" / "corpus" / "enron_pool.jsonl"}
@@ -128,6 +128,14 @@ def main() -> int:
                                   "kind": kind, "picked_by": ";".join(it["picked_by"]),
                                   "message_id": it["message_id"]})
     print("outcome:", dict(how))
+    # a short reply ("Thanks!") recurs across splits: a train row repeating a test or dev text is dropped
+    held = [r["text"] for split in ("test", "dev") for r in kept.get(split, [])]
+    train_rows = kept.get("train", [])
+    before = len(train_rows)
+    repeats = {m.a for m in dataset.similar([r["text"] for r in train_rows], held)} if train_rows and held else set()
+    kept["train"] = [r for k, r in enumerate(train_rows) if k not in repeats]
+    if before - len(kept["train"]):
+        print(f"train: {before - len(kept['train'])} rows dropped as repeats of test or dev texts")
     for split, rows in sorted(kept.items()):
         c = collections.Counter(r["reason"] for r in rows)
         by = collections.Counter((p, r["reason"] != taxonomy.NONE) for r in rows for p in r["picked_by"].split(";"))
