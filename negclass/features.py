@@ -427,6 +427,9 @@ def select_chars(parsed: list[Parsed]) -> list[str]:
     return [p.lemma_text for p in parsed]
 
 
+DEAL_CONTEXT = "deal_context"   # the cue (cues.yaml) that puts a deal, terms or a counterparty on the table
+NO_DEAL = "no_deal_context"
+NO_DEAL_SUFFIX = "|no_deal"
 LENGTH_BINS = ((3, "len=1-3"), (8, "len=4-8"), (20, "len=9-20"))  # words; longer texts get no length feature
 
 
@@ -444,6 +447,12 @@ def select_cues(parsed: list[Parsed]) -> list[dict[str, float]]:
         name = length_feature(n_words)
         if name:
             counts[name] = 1.0
+        if CUE_PREFIX + DEAL_CONTEXT not in counts:
+            # the same words weigh differently with no deal on the table ("I'm overwhelmed" to a
+            # friend): each cue also counts under its no-deal name, and the absence itself is a feature
+            for key in [k for k in counts if k.startswith(CUE_PREFIX)]:
+                counts[key + NO_DEAL_SUFFIX] = counts[key]
+            counts[NO_DEAL] = 1.0
         out.append(counts)
     return out
 

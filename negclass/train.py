@@ -49,6 +49,7 @@ class TrainConfig:
     max_real_false_alarm: float = 0.05      # refusal threshold: OOF false alarms on real non-refusals at most this
     tune_false_alarm: float = 0.06          # with a real-mail tuning set: its false alarms at most this
     tune_min_per_class: int = 3             # fewer refusals (or non-refusals) than this: no recalibration
+    tune_min_negatives: int = 50            # fewer real non-refusals than this: their false alarms are not used
     real_sources: tuple[str, ...] = ("enron-mined", "enron-pool")  # `source` of unedited real mail
     # Above this many training rows the search is cut to keep training time in bounds: fewer folds
     # (each fold still trains on thousands of rows) and no character n-gram candidates (the
@@ -102,7 +103,9 @@ def _choose_refusal_threshold(proba, y, is_real, cfg: TrainConfig, clf: ReasonSi
 
 def _tune_on_real(reader: Model, clf: ReasonSignalClassifier, tune: pd.DataFrame, cfg: TrainConfig) -> dict:
     """Recalibrate P(refusal) on labelled real mail, then choose the refusal threshold there: the
-    one with the best refusal F1 whose false alarms stay within ``cfg.tune_false_alarm``."""
+    one with the best refusal F1 whose false alarms stay within ``cfg.tune_false_alarm``. With too
+    few real refusals, the cross-validated threshold stays unless the real non-refusals' false
+    alarms exceed the cap at it; then it is raised just enough."""
     texts = _clean_texts(tune["text"])
     is_refusal = (tune["reason"] != taxonomy.NONE).to_numpy()
     clf.refusal_scale_ = None
@@ -111,13 +114,25 @@ def _tune_on_real(reader: Model, clf: ReasonSignalClassifier, tune: pd.DataFrame
         clf.calibrate_refusal(raw, is_refusal)
     p_ref = 1.0 - reader.probabilities(texts)[:, list(clf.classes_).index(taxonomy.NONE)]
     best = (-1.0, clf.refusal_threshold, 0.0, 0.0)
-    if is_refusal.sum() < cfg.tune_min_per_class:  # too few refusals to choose a threshold: keep the CV one
-        flagged = p_ref >= clf.refusal_threshold
+    if is_refusal.sum() < cfg.tune_min_per_class:
+        # too few refusals to choose by F1: keep the cross-validated threshold, raised only as far
+        # as needed to hold the false alarms on the real non-refusals within the cap
+        cv_threshold, negatives = clf.refusal_threshold, p_ref[~is_refusal]
+        threshold = cv_threshold
+        if len(negatives) >= cfg.tune_min_negatives and (negatives >= cv_threshold).mean() > cfg.tune_false_alarm:
+            for t in np.round(np.arange(0.05, 0.991, 0.01), 3):
+                if t >= cv_threshold and (negatives >= t).mean() <= cfg.tune_false_alarm:
+                    threshold = float(t)
+                    break
+        clf.refusal_threshold = threshold
+        flagged = p_ref >= threshold
         return {"examples": int(len(tune)), "refusals": int(is_refusal.sum()), "refusal_scale": None,
-                "refusal_threshold": clf.refusal_threshold, "refusal_f1": None,
+                "refusal_threshold": threshold, "cv_threshold": cv_threshold, "refusal_f1": None,
                 "refusal_recall": float(flagged[is_refusal].mean()) if is_refusal.any() else None,
                 "false_alarm_rate": float(flagged[~is_refusal].mean()) if (~is_refusal).any() else None,
-                "note": "too few refusals to tune on: threshold from cross-validation, no recalibration"}
+                "note": "too few refusals to tune on: no recalibration; the cross-validated threshold"
+                        + (" raised to hold false alarms on the real non-refusals within the cap"
+                           if threshold > cv_threshold else " kept")}
     for t in np.round(np.arange(0.05, 0.951, 0.01), 3):
         flagged = p_ref >= t
         fa = flagged[~is_refusal].mean() if (~is_refusal).any() else 0.0

@@ -11,7 +11,8 @@ agrees with one of them; everything else is dropped. The signal kept is the agre
 when they agree, else the first reader's among the agreeing ones.
 
 With ``--write``, writes ``data/real-test.jsonl``, ``data/real-dev.jsonl`` and
-``data/corpus/enron_pool.jsonl`` (the train split), and prints Cohen's kappa per split.
+``data/corpus/enron_pool.jsonl`` (the train split), keeping the rows of earlier rounds, and prints
+Cohen's kappa per split (of this round's readings).
 """
 from __future__ import annotations
 
@@ -128,6 +129,14 @@ def main() -> int:
                                   "kind": kind, "picked_by": ";".join(it["picked_by"]),
                                   "message_id": it["message_id"]})
     print("outcome:", dict(how))
+    # rows labelled in earlier rounds stay; a message read again takes its new label
+    for split, path in OUT.items():
+        if path.exists():
+            new_ids = {r["message_id"] for r in kept.get(split, [])}
+            earlier = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+            earlier = [r for r in earlier if r.get("source") == "enron-pool" and r["message_id"] not in new_ids]
+            print(f"{split}: {len(earlier)} rows from earlier rounds kept")
+            kept[split] = earlier + kept.get(split, [])
     # a short reply ("Thanks!") recurs across splits: a train row repeating a test or dev text is dropped
     held = [r["text"] for split in ("test", "dev") for r in kept.get(split, [])]
     train_rows = kept.get("train", [])

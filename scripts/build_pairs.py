@@ -3,7 +3,7 @@
 
 Each pair is one real email edited twice in the same sentences: once into a refusal for a given
 signal, once into an engaged reply (``none``). The rows go to ``data/corpus/enron_pairs.jsonl``
-with the source message's Message-ID as provenance. The check lists the tokens that best predict
+with the source message's Message-ID as provenance; pairs of earlier rounds are kept. The check lists the tokens that best predict
 the side of a pair: when the edit carries the label, no single word should separate the sides.
 
     python scripts/build_pairs.py SRC_DIR OUT_DIR PID_TO_MESSAGE_ID.json [--write] [--top 25]
@@ -99,6 +99,12 @@ def main() -> int:
     ap.add_argument("--top", type=int, default=25)
     args = ap.parse_args()
     rows, problems = load(args.src, args.out, json.loads(args.pid_mid.read_text("utf-8")))
+    if OUT.exists():  # pairs written in earlier rounds stay; a source email edited again takes its new pair
+        new_ids = {r["message_id"] for r in rows}
+        earlier = [json.loads(line) for line in OUT.read_text("utf-8").splitlines() if line.strip()]
+        earlier = [r for r in earlier if r["message_id"] not in new_ids]
+        print(f"{len(rows) // 2} new pairs, {len(earlier) // 2} from earlier rounds")
+        rows = earlier + rows
     per = collections.Counter(r["signal"] for r in rows if r["reason"] != taxonomy.NONE)
     print(f"{len(rows) // 2} pairs; left out: {dict(problems) or 'none'}")
     print("per signal:", dict(sorted(per.items())))

@@ -94,3 +94,23 @@ def test_real_mail_tuning_sets_calibration_and_threshold(tmp_path):
     clf = joblib.load(tmp_path / "m" / "pipeline.joblib").named_steps["clf"]
     assert clf.refusal_scale_ is not None and clf.refusal_threshold == tuning["refusal_threshold"]
     assert "real_dev" in res.metrics
+
+
+def test_real_tuning_without_refusals_caps_false_alarms(tmp_path):
+    import json
+
+    from tests.conftest import FIXTURES
+
+    negatives = [json.loads(line) for line in (FIXTURES / "tune.jsonl").read_text().splitlines()
+                 if line.strip() and json.loads(line)["reason"] == "none"]
+    tune = tmp_path / "tune-none.jsonl"
+    tune.write_text("".join(json.dumps(r) + "\n" for r in negatives))
+    cfg = TrainConfig(cv_folds=2, linear_grid=(("svm", 1.0),), signal_modes=("joint",), use_chars=(False,),
+                      calibration_folds=2, tune_false_alarm=0.0, tune_min_negatives=len(negatives))
+    res = train([FIXTURES / "labelled.jsonl"], tmp_path / "m", split_file=None, config=cfg, name="t",
+                progress=lambda m: None, tune_files=[tune])
+    tuning = res.metrics["tuning"]
+    assert tuning["refusals"] == 0 and tuning["refusal_scale"] is None
+    assert tuning["false_alarm_rate"] == 0.0
+    assert tuning["refusal_threshold"] >= tuning["cv_threshold"]
+    assert res.meta["refusal_threshold"] == tuning["refusal_threshold"]
