@@ -143,6 +143,14 @@ def main() -> int:
     before = len(train_rows)
     repeats = {m.a for m in dataset.similar([r["text"] for r in train_rows], held)} if train_rows and held else set()
     kept["train"] = [r for k, r in enumerate(train_rows) if k not in repeats]
+    # nor may a train row repeat another train row or a text already in the corpus
+    train_rows = kept["train"]
+    others = [r.text for r in dataset.load(sorted(set(OUT["train"].parent.glob("*.jsonl")) - {OUT["train"]})).itertuples()]
+    repeats = {m.b for m in dataset.similar([r["text"] for r in train_rows])}
+    repeats |= {m.a for m in dataset.similar([r["text"] for r in train_rows], others)} if others else set()
+    kept["train"] = [r for k, r in enumerate(train_rows) if k not in repeats]
+    if len(train_rows) - len(kept["train"]):
+        print(f"train: {len(train_rows) - len(kept['train'])} rows dropped as repeats of other train or corpus texts")
     if before - len(kept["train"]):
         print(f"train: {before - len(kept['train'])} rows dropped as repeats of test or dev texts")
     for split, rows in sorted(kept.items()):

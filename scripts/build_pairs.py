@@ -25,7 +25,10 @@ sys.path.insert(0, str(ROOT))
 from negclass import preprocess, taxonomy  # noqa: E402
 
 OUT = ROOT / "data" / "corpus" / "enron_pairs.jsonl"
-GIVEAWAYS = re.compile(r"\b(batna|leverage|win-lose|emotion(al|s)?|refus(al|e)|stance)\b", re.IGNORECASE)
+sys.path.insert(0, str(ROOT / "scripts"))
+from validate_corpus import GIVEAWAYS as LABEL_WORDS  # noqa: E402
+
+EXTRA_GIVEAWAYS = re.compile(r"\b(emotional|refus(al|e)|stance)\b", re.IGNORECASE)
 WORD = re.compile(r"[a-z']+")
 
 
@@ -53,7 +56,7 @@ def load(src_dir: Path, out_dir: Path, pid_mid: dict) -> tuple[list[dict], colle
             if ref == eng:
                 problems["identical sides"] += 1
                 continue
-            if GIVEAWAYS.search(ref) or GIVEAWAYS.search(eng):
+            if any(g.search(side) for g in (LABEL_WORDS, EXTRA_GIVEAWAYS) for side in (ref, eng)):
                 problems["taxonomy word"] += 1
                 continue
             mid = pid_mid[it["pid"]]
@@ -98,9 +101,10 @@ def main() -> int:
     ap.add_argument("--write", action="store_true")
     ap.add_argument("--top", type=int, default=25)
     args = ap.parse_args()
-    rows, problems = load(args.src, args.out, json.loads(args.pid_mid.read_text("utf-8")))
-    if OUT.exists():  # pairs written in earlier rounds stay; a source email edited again takes its new pair
-        new_ids = {r["message_id"] for r in rows}
+    pid_mid = json.loads(args.pid_mid.read_text("utf-8"))
+    rows, problems = load(args.src, args.out, pid_mid)
+    if OUT.exists():  # pairs of earlier rounds stay; this round's source emails take this round's pairs (or none)
+        new_ids = set(pid_mid.values())
         earlier = [json.loads(line) for line in OUT.read_text("utf-8").splitlines() if line.strip()]
         earlier = [r for r in earlier if r["message_id"] not in new_ids]
         print(f"{len(rows) // 2} new pairs, {len(earlier) // 2} from earlier rounds")
