@@ -22,9 +22,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from negclass import preprocess, taxonomy  # noqa: E402
+from negclass import dataset, preprocess, taxonomy  # noqa: E402
 
 OUT = ROOT / "data" / "corpus" / "enron_pairs.jsonl"
+HELD = [ROOT / "data" / "real-test.jsonl", ROOT / "data" / "real-dev.jsonl",
+        ROOT.parent / "shared" / "data" / "devset.jsonl", ROOT.parent / "shared" / "data" / "real-devset.jsonl"]
 sys.path.insert(0, str(ROOT / "scripts"))
 from validate_corpus import GIVEAWAYS as LABEL_WORDS  # noqa: E402
 
@@ -38,7 +40,7 @@ def load(src_dir: Path, out_dir: Path, pid_mid: dict) -> tuple[list[dict], colle
         for line in path.read_text("utf-8").splitlines():
             it = json.loads(line)
             items[it["pid"]] = it
-    rows, problems = [], collections.Counter()
+    rows, problems, sources = [], collections.Counter(), []
     for path in sorted(out_dir.glob("*.jsonl")):
         for line in path.read_text("utf-8").splitlines():
             if not line.strip():
@@ -63,10 +65,18 @@ def load(src_dir: Path, out_dir: Path, pid_mid: dict) -> tuple[list[dict], colle
             base = hashlib.sha256(mid.encode("utf-8")).hexdigest()[:12]
             common = {"channel": "email", "source": "enron-pairs", "difficulty": "hard",
                       "message_id": mid, "kind": it["placement"]}
+            sources.append(it["text"])
             rows.append({"id": f"pair-{base}-r", "text": preprocess.clean(ref).text or ref, "reason": it["reason"],
                          "signal": it["signal"], **common})
             rows.append({"id": f"pair-{base}-e", "text": preprocess.clean(eng).text or eng,
                          "reason": taxonomy.NONE, "signal": "", **common})
+    # the corpus repeats an email under several Message-IDs: a pair whose source email is also a
+    # measured text (real test or dev, the shared dev sets) would leak it into training
+    held = [r.text for r in dataset.load([p for p in HELD if p.exists()]).itertuples()]
+    leaks = {m.a for m in dataset.similar(sources, held)} if sources and held else set()
+    if leaks:
+        problems["source repeats a test or dev text"] += len(leaks)
+        rows = [r for k, r in enumerate(rows) if k // 2 not in leaks]
     return rows, problems
 
 

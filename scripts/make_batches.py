@@ -34,6 +34,10 @@ from mine_pool import DEAL, DECLINE  # noqa: E402
 from negclass import taxonomy  # noqa: E402
 
 
+# words of personal and social mail: a sample of it teaches what a friendly "I'm swamped" is not
+PERSONAL = re.compile(r"\b(love|weekend|dinner|lunch|party|wedding|baby|kids|wife|husband|mom|dad|birthday|vacation|"
+                      r"golf|game|beer|drinks|miss you|hugs|sweetie|honey|church|christmas|thanksgiving|hey|hi|guys)\b",
+                      re.IGNORECASE)
 # a quoted Lotus Notes header block left in the text: the edit could land in someone else's words
 HEADER_BLOCK = re.compile(r"^\s*(To|cc|Subject|From):", re.MULTILINE | re.IGNORECASE)
 
@@ -63,6 +67,9 @@ def cmd_read(args) -> int:
     rows = [json.loads(line) for line in open(args.candidates, encoding="utf-8")]
     rows = [r for r in rows if r["split"] == args.split and picked & set(r["picked_by"])
             and r["message_id"] not in used and len(r["text"]) <= args.max_chars]
+    if args.personal:  # only mail with at least two words of personal and social life
+        rows = [r | {"picked_by": sorted(set(r["picked_by"]) | {"personal"})} for r in rows
+                if len(r["text"]) >= 60 and len(PERSONAL.findall(r["text"])) >= 2]
     rng = random.Random(args.seed)
     rng.shuffle(rows)
     rows.sort(key=lambda r: -len(DECLINE.findall(r["text"].lower())) if "pattern" in r["picked_by"] else 0)
@@ -136,6 +143,7 @@ def main() -> int:
     r.add_argument("--size", type=int, default=100)
     r.add_argument("--limit", type=int, default=10**9)
     r.add_argument("--max-chars", type=int, default=4000)
+    r.add_argument("--personal", action="store_true", help="keep only personal and social mail (see PERSONAL)")
     r.add_argument("--seed", type=int, default=0)
     p = sub.add_parser("pairs", help="source emails for minimal pairs")
     p.add_argument("candidates", type=Path)
