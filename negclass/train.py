@@ -47,9 +47,12 @@ class TrainConfig:
     selection_tolerance: float = 0.005      # CV macro-F1 within this of the best counts as a tie
     low_confidence_accuracy: float = 0.95   # confident OOF predictions must be at least this accurate
     max_real_false_alarm: float = 0.05      # refusal threshold: OOF false alarms on real non-refusals at most this
-    tune_false_alarm: float = 0.06          # with a real-mail tuning set: its false alarms at most this
+    tune_false_alarm: float = 0.04          # with a real-mail tuning set: its false alarms at most this
     tune_min_per_class: int = 3             # fewer refusals (or non-refusals) than this: no recalibration
     tune_min_negatives: int = 50            # fewer real non-refusals than this: their false alarms are not used
+    real_weight: float = 1.0                # training weight of rows from real_weight_sources
+    real_weight_sources: tuple = ("enron-mined", "enron-pool", "enron-pairs")
+    tune_min_threshold: float = 0.2         # the real-mail threshold is never lower than this
     real_sources: tuple[str, ...] = ("enron-mined", "enron-pool")  # `source` of unedited real mail
     # Above this many training rows the search is cut to keep training time in bounds: fewer folds
     # (each fold still trains on thousands of rows) and no character n-gram candidates (the
@@ -102,10 +105,11 @@ def _choose_refusal_threshold(proba, y, is_real, cfg: TrainConfig, clf: ReasonSi
 
 
 def _tune_on_real(reader: Model, clf: ReasonSignalClassifier, tune: pd.DataFrame, cfg: TrainConfig) -> dict:
-    """Recalibrate P(refusal) on labelled real mail, then choose the refusal threshold there: the
-    one with the best refusal F1 whose false alarms stay within ``cfg.tune_false_alarm``. With too
-    few real refusals, the cross-validated threshold stays unless the real non-refusals' false
-    alarms exceed the cap at it; then it is raised just enough."""
+    """Choose the refusal threshold on labelled real mail, never trained on: the lowest one whose
+    false alarms on its real non-refusals stay within ``cfg.tune_false_alarm`` (and no lower than
+    ``cfg.tune_min_threshold``), so the model finds as many refusals as that rate of false alarms
+    allows. With enough real refusals, P(refusal) is first recalibrated there. With too few real
+    non-refusals to measure false alarms, the cross-validated threshold stays."""
     texts = _clean_texts(tune["text"])
     is_refusal = (tune["reason"] != taxonomy.NONE).to_numpy()
     clf.refusal_scale_ = None
@@ -113,38 +117,22 @@ def _tune_on_real(reader: Model, clf: ReasonSignalClassifier, tune: pd.DataFrame
     if min(is_refusal.sum(), (~is_refusal).sum()) >= cfg.tune_min_per_class:
         clf.calibrate_refusal(raw, is_refusal)
     p_ref = 1.0 - reader.probabilities(texts)[:, list(clf.classes_).index(taxonomy.NONE)]
-    best = (-1.0, clf.refusal_threshold, 0.0, 0.0)
-    if is_refusal.sum() < cfg.tune_min_per_class:
-        # too few refusals to choose by F1: keep the cross-validated threshold, raised only as far
-        # as needed to hold the false alarms on the real non-refusals within the cap
-        cv_threshold, negatives = clf.refusal_threshold, p_ref[~is_refusal]
-        threshold = cv_threshold
-        if len(negatives) >= cfg.tune_min_negatives and (negatives >= cv_threshold).mean() > cfg.tune_false_alarm:
-            for t in np.round(np.arange(0.05, 0.991, 0.01), 3):
-                if t >= cv_threshold and (negatives >= t).mean() <= cfg.tune_false_alarm:
-                    threshold = float(t)
-                    break
-        clf.refusal_threshold = threshold
-        flagged = p_ref >= threshold
-        return {"examples": int(len(tune)), "refusals": int(is_refusal.sum()), "refusal_scale": None,
-                "refusal_threshold": threshold, "cv_threshold": cv_threshold, "refusal_f1": None,
-                "refusal_recall": float(flagged[is_refusal].mean()) if is_refusal.any() else None,
-                "false_alarm_rate": float(flagged[~is_refusal].mean()) if (~is_refusal).any() else None,
-                "note": "too few refusals to tune on: no recalibration; the cross-validated threshold"
-                        + (" raised to hold false alarms on the real non-refusals within the cap"
-                           if threshold > cv_threshold else " kept")}
-    for t in np.round(np.arange(0.05, 0.951, 0.01), 3):
-        flagged = p_ref >= t
-        fa = flagged[~is_refusal].mean() if (~is_refusal).any() else 0.0
-        if fa > cfg.tune_false_alarm:
-            continue
-        tp = (flagged & is_refusal).sum()
-        f1 = 2 * tp / max(flagged.sum() + is_refusal.sum(), 1)
-        if f1 > best[0] + 1e-9:
-            best = (float(f1), float(t), float(flagged[is_refusal].mean()) if is_refusal.any() else 0.0, float(fa))
-    clf.refusal_threshold = best[1]
-    return {"examples": int(len(tune)), "refusals": int(is_refusal.sum()), "refusal_scale": None if clf.refusal_scale_ is None else list(clf.refusal_scale_),
-            "refusal_threshold": best[1], "refusal_f1": best[0], "refusal_recall": best[2], "false_alarm_rate": best[3]}
+    cv_threshold, negatives = clf.refusal_threshold, p_ref[~is_refusal]
+    threshold, note = cv_threshold, "too few real non-refusals to measure false alarms: cross-validated threshold kept"
+    if len(negatives) >= cfg.tune_min_negatives:
+        grid = np.round(np.arange(cfg.tune_min_threshold, 0.991, 0.01), 3)
+        threshold = next((float(t) for t in grid if (negatives >= t).mean() <= cfg.tune_false_alarm), float(grid[-1]))
+        note = "lowest threshold with false alarms on the real non-refusals within the cap"
+    clf.refusal_threshold = threshold
+    flagged = p_ref >= threshold
+    tp = int((flagged & is_refusal).sum())
+    return {"examples": int(len(tune)), "refusals": int(is_refusal.sum()),
+            "refusal_scale": None if clf.refusal_scale_ is None else list(clf.refusal_scale_),
+            "refusal_threshold": threshold, "cv_threshold": cv_threshold,
+            "refusal_f1": 2 * tp / max(int(flagged.sum() + is_refusal.sum()), 1) if is_refusal.any() else None,
+            "refusal_recall": float(flagged[is_refusal].mean()) if is_refusal.any() else None,
+            "false_alarm_rate": float(flagged[~is_refusal].mean()) if (~is_refusal).any() else None,
+            "note": note}
 
 
 def _choose_low_confidence(proba, y, pred, cfg: TrainConfig, classes) -> dict:
@@ -213,6 +201,8 @@ def train(data_files: list[Path] | None = None, out_dir: Path | None = None, *, 
         n_folds, use_chars = cfg.large_data_folds, cfg.large_data_use_chars
         progress(f"{len(tr)} training rows (over {cfg.large_data_rows}): {n_folds}-fold search, "
                  f"character n-grams {'tried' if True in use_chars else 'left out'}")
+    # mail written by real people (as read, or minimally edited) weighs more than written examples
+    weights = np.where(tr["source"].isin(cfg.real_weight_sources).to_numpy(), cfg.real_weight, 1.0)
     folds = list(StratifiedKFold(n_folds, shuffle=True, random_state=cfg.seed).split(texts_tr, y))
     candidates = [(lin, mode, chars) for chars in use_chars for lin in cfg.linear_grid for mode in cfg.signal_modes]
     oof = {cand: np.zeros((len(y), 4)) for cand in candidates}
@@ -226,7 +216,7 @@ def train(data_files: list[Path] | None = None, out_dir: Path | None = None, *, 
             Xb = feats.transform([parsed_tr[i] for i in b])
             for lin in cfg.linear_grid:
                 for mode in cfg.signal_modes:
-                    clf = _classifier(lin, mode, cfg).fit(Xa, y[a], signals=signals[a])
+                    clf = _classifier(lin, mode, cfg).fit(Xa, y[a], signals=signals[a], sample_weight=weights[a])
                     out[(lin, mode, chars)] = (clf.predict_proba(Xb), clf.predict_signal(Xb, list(y[b])))
         return out
 
@@ -261,7 +251,7 @@ def train(data_files: list[Path] | None = None, out_dir: Path | None = None, *, 
 
     feats = build_features(cfg.word_max_features, cfg.char_max_features, cand[2], cfg.cue_weight)
     X = feats.fit_transform(parsed_tr)
-    clf = _classifier(cand[0], cand[1], cfg, threshold).fit(X, y, signals=signals)
+    clf = _classifier(cand[0], cand[1], cfg, threshold).fit(X, y, signals=signals, sample_weight=weights)
     pipeline = Pipeline([("parse", parser), ("features", feats), ("clf", clf)])
     reader = Model(pipeline, {"low_confidence": low_conf})
     tuning = None
