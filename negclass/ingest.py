@@ -29,6 +29,8 @@ from .errors import DataError, NegclassError
 
 BINARY = "binary content, not text"
 EMPTY_FILE = "the file is empty"
+MAX_MESSAGE_BYTES = 50 << 20  # a larger single message becomes an error row (never held in memory whole)
+_LINE_CHUNK = 1 << 20         # mbox lines are read in pieces of at most this many bytes
 ID_COLUMNS = ("id", "message_id", "msg_id", "message-id", "messageid")  # tried in order, case ignored
 FORMATS = ("mbox", "maildir", "emldir", "eml", "msg", "txt", "csv", "jsonl", "parquet")
 MSG_EXTRA_HINT = "reading Outlook .msg files needs the optional extra: pip install 'negclass[msg]'"
@@ -302,17 +304,29 @@ def _units_mbox(path: Path) -> Iterator[RawMail | Message]:
         return
     i = 0
     lines: list[bytes] = []
-    prev_blank = True
+    size = 0
+    prev_blank = at_start = True
     with open(path, "rb") as fh:
-        for line in fh:
-            if prev_blank and line.startswith(b"From ") and lines:
-                yield _mbox_unit(lines, path, i)
+        # pieces of at most _LINE_CHUNK bytes: a huge line (or file without line breaks) is never read whole
+        while piece := fh.readline(_LINE_CHUNK):
+            if at_start and prev_blank and piece.startswith(b"From ") and size:
+                yield _mbox_unit(lines, path, i) if lines else _too_large(f"{path}#{i}", str(path), size)
                 i += 1
-                lines = []
-            lines.append(line)
-            prev_blank = line in (b"\n", b"\r\n")
-    if lines:
-        yield _mbox_unit(lines, path, i)
+                lines, size = [], 0
+            size += len(piece)
+            if size > MAX_MESSAGE_BYTES:
+                lines = []  # too large: counted on to the next separator, not kept
+            else:
+                lines.append(piece)
+            at_start = piece.endswith(b"\n")
+            prev_blank = piece in (b"\n", b"\r\n")
+    if size:
+        yield _mbox_unit(lines, path, i) if lines else _too_large(f"{path}#{i}", str(path), size)
+
+
+def _too_large(mid: str, source: str, size: int) -> Message:
+    return Message(mid, source, error=f"message too large ({size / (1 << 20):.0f} MB; the limit is "
+                                         f"{MAX_MESSAGE_BYTES >> 20} MB)")
 
 
 def _mbox_unit(lines: list[bytes], path: Path, i: int) -> RawMail:
@@ -332,6 +346,9 @@ def _units_maildir(path: Path) -> Iterator[RawMail | Message]:
             files += [f for f in d.iterdir() if f.is_file() and not f.name.startswith(".")]
     for f in sorted(files, key=lambda f: (f.name.split(":", 1)[0], f.parent.name)):
         try:
+            if f.stat().st_size > MAX_MESSAGE_BYTES:
+                yield _too_large(f"{path}#{f.name.split(':', 1)[0]}", str(f), f.stat().st_size)
+                continue
             raw = f.read_bytes()
         except OSError as exc:
             yield Message(f"{path}#{f.name}", str(path), error=f"cannot read: {exc.strerror}")
@@ -341,6 +358,9 @@ def _units_maildir(path: Path) -> Iterator[RawMail | Message]:
 
 def _units_eml(path: Path) -> Iterator[RawMail | Message]:
     try:
+        if path.stat().st_size > MAX_MESSAGE_BYTES:
+            yield _too_large(str(path), str(path), path.stat().st_size)
+            return
         raw = path.read_bytes()
     except OSError as exc:
         yield Message(str(path), str(path), error=f"cannot read: {exc.strerror}")
@@ -423,6 +443,9 @@ def _units_msg(path: Path, strict: bool = True) -> Iterator[Message]:
 
 def _read_txt(path: Path) -> Iterator[Message]:
     try:
+        if path.stat().st_size > MAX_MESSAGE_BYTES:
+            yield _too_large(str(path), str(path), path.stat().st_size)
+            return
         raw = path.read_bytes()
     except OSError as exc:
         yield Message(str(path), str(path), error=f"cannot read: {exc.strerror}")
