@@ -174,3 +174,151 @@ def test_body_choice_matches_the_standard_librarys_get_body():
         expected = _standard_body(raw)
         got = ingest.parse_email(raw, "x", "x")
         assert (None if got.text is None else ("html" if got.html else "plain", got.text)) == expected
+
+
+# -- every input a user can throw at it -------------------------------------------------------------
+def _random_bytes(n: int, seed: int = 14) -> bytes:
+    import random
+
+    return random.Random(seed).randbytes(n)
+
+
+def _mbox(*bodies: bytes) -> bytes:
+    return b"".join(b"From a@x.example Mon Mar  4 10:00:00 2024\nFrom: a@x.example\nSubject: s\n"
+                    b"Message-ID: <m%d@x.example>\n\n" % i + body + b"\n\n" for i, body in enumerate(bodies))
+
+
+@pytest.mark.parametrize("text", [
+    "We will not negotiate the price, sorry.", "Café, déjà vu: nous ne négocierons pas.",
+    "Привет, мы не будем обсуждать цену.", "価格については交渉しません。", "Καλημέρα, δεν θα διαπραγματευτούμε.",
+    "col1\tcol2\tcol3\n1\t2\t3\n\f\r\n", "x" * 20000])
+def test_text_in_any_language_is_not_binary(text):
+    assert not ingest.looks_binary(text) and not ingest.looks_binary(text.encode("utf-8"))
+
+
+def test_random_bytes_and_nul_are_binary_as_bytes_and_decoded():
+    raw = _random_bytes(50000)
+    assert ingest.looks_binary(raw) and ingest.looks_binary(raw.decode("latin-1"))
+    assert ingest.looks_binary(raw.decode("utf-8", errors="replace"))
+    assert ingest.looks_binary(b"plain text then a NUL\x00") and ingest.looks_binary("a\x00b")
+
+
+@pytest.mark.parametrize("text,encoding", [("Café, we will not negotiate. Déjà vu.", "cp1252"),
+                                           ("Grüße, wir verhandeln nicht über den Preis.", "latin-1"),
+                                           ("Nous avons déjà répondu, voilà – «non».", "cp1252"),
+                                           ("Привет, мы не будем обсуждать цену сегодня, извините.", "cp1251")])
+def test_decode_text_detects_undeclared_charsets(text, encoding):
+    assert ingest.decode_text(text.encode(encoding))[0] == text
+    assert ingest.decode_text(("\ufeff" + text).encode("utf-8")) == (text, "utf-8")
+
+
+def test_binary_content_is_one_error_row_in_every_reader(tmp_path):
+    junk = _random_bytes(50000)
+    (tmp_path / "box.mbox").write_bytes(_mbox(b"We pass, thanks.", junk, b"Call me on Monday."))
+    (tmp_path / "junk.eml").write_bytes(junk)
+    (tmp_path / "junk.txt").write_bytes(junk)
+    (tmp_path / "t.jsonl").write_text('{"id": "a", "text": "fine"}\n{"id": "b", "text": "%s"}\n'
+                                      % ("\\u0001\\u0002\\u0003" * 100), "utf-8")
+    box = list(ingest.read([tmp_path / "box.mbox"]))
+    assert [m.error for m in box] == [None, ingest.BINARY, None] and box[2].text.startswith("Call me")
+    for name in ("junk.eml", "junk.txt"):
+        (only,) = ingest.read([tmp_path / name])
+        assert only.error == ingest.BINARY and only.text is None
+    assert [m.error for m in ingest.read([tmp_path / "t.jsonl"])] == [None, ingest.BINARY]
+
+
+def test_csv_rows_with_the_wrong_number_of_fields_are_error_rows_naming_the_line(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text('id,text,from\nr1,"We pass, thanks.",a@x.example\nr2,We pass, thanks,b@x.example\n'
+                    'r3,"Multi\nline, quoted",c@x.example\nr4,Too few\nr5,Fine,e@x.example\n', "utf-8")
+    msgs = list(ingest.read([path]))
+    assert len(msgs) == 5
+    assert [m.id for m in msgs if m.error is None] == ["r1", "r3", "r5"]
+    assert msgs[0].sender == "a@x.example" and msgs[2].sender == "c@x.example" and msgs[4].text == "Fine"
+    assert msgs[1].error.startswith("line 3: 4 fields but the header has 3")
+    assert msgs[3].error.startswith("line 6: 2 fields but the header has 3")
+
+
+def test_non_utf8_tables_are_refused_with_the_message_train_gives(tmp_path):
+    from negclass import dataset
+    from negclass.errors import DataError
+
+    path = tmp_path / "latin.csv"
+    path.write_bytes("text,reason\nok,none\nCafé fermé,none\n".encode("latin-1"))
+    with pytest.raises(DataError) as scored:
+        list(ingest.read([path]))
+    with pytest.raises(DataError) as trained:
+        dataset.load([path])
+    assert str(scored.value) == str(trained.value)
+    assert f"{path}:3: not UTF-8 text" in str(scored.value) and "CSV UTF-8" in str(scored.value)
+
+
+def test_utf8_check_finds_a_bad_byte_past_the_first_piece(tmp_path):
+    path = tmp_path / "big.jsonl"
+    line = '{"text": "%s"}\n' % ("é" * 200)
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(line * 6000)  # over 1 MB: the check reads in pieces, a character may straddle two
+    with open(path, "ab") as fh:
+        fh.write(b'{"text": "caf\xe9"}\n')
+    with pytest.raises(NegclassError, match=r":6001: not UTF-8 text"):
+        ingest.check_utf8(path)
+
+
+def test_a_table_without_the_text_column_is_refused_listing_its_columns(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("msg_id,body\n1,hello\n", "utf-8")
+    with pytest.raises(NegclassError, match=r"no column 'text'; the columns are 'msg_id', 'body'"):
+        ingest.check_inputs([path], text_column="text")
+    (tmp_path / "empty.csv").write_bytes(b"")
+    with pytest.raises(NegclassError, match="the file is empty"):
+        ingest.check_inputs([tmp_path / "empty.csv"], text_column="text")
+
+
+@pytest.mark.parametrize("column", ["id", "message_id", "msg_id", "Message-ID"])
+def test_common_id_columns_are_detected(tmp_path, column):
+    path = tmp_path / "t.csv"
+    path.write_text(f"subject,{column},text\ns,abc-1,We pass.\ns,abc-2,Call me.\n", "utf-8")
+    assert ingest.check_table(path, "csv") == column
+    assert [m.id for m in ingest.read([path])] == ["abc-1", "abc-2"]
+
+
+def test_an_unknown_id_column_is_refused_and_no_id_column_gives_file_row_ids(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("text\nWe pass.\n", "utf-8")
+    assert [m.id for m in ingest.read([path])] == [f"{path}#0"]
+    with pytest.raises(NegclassError, match="no column 'ref' for --id-column; the columns are 'text'"):
+        list(ingest.read([path], id_column="ref"))
+
+
+def test_an_empty_mbox_is_one_row_saying_so(tmp_path):
+    (tmp_path / "empty.mbox").write_bytes(b"")
+    (only,) = ingest.read([tmp_path / "empty.mbox"])
+    assert only.error == "the file is empty"
+
+
+def test_a_folder_without_mail_is_refused(tmp_path):
+    (tmp_path / "notes.txt").write_text("not mail", "utf-8")
+    (tmp_path / "sub").mkdir()
+    with pytest.raises(NegclassError, match=rf"no messages found in {tmp_path} \(looked for mbox, maildir, .eml, .msg\)"):
+        ingest.check_inputs([tmp_path])
+    (tmp_path / "cur").mkdir()
+    (tmp_path / "new").mkdir()
+    with pytest.raises(NegclassError, match="no messages found"):  # an empty maildir
+        ingest.check_inputs([tmp_path])
+
+
+def test_a_folder_of_mbox_files_is_read(tmp_path):
+    (tmp_path / "a.mbox").write_bytes(_mbox(b"We pass.", b"Call me."))
+    (tmp_path / "b.eml").write_bytes(b"From: b@x.example\nMessage-ID: <b@x.example>\n\nNo thanks.\n")
+    assert [m.error for m in ingest.read([tmp_path])] == [None, None, None]
+
+
+def test_a_message_over_the_size_limit_is_one_error_row(tmp_path, monkeypatch):
+    monkeypatch.setattr(ingest, "MAX_MESSAGE_BYTES", 4096)
+    monkeypatch.setattr(ingest, "_LINE_CHUNK", 512)
+    (tmp_path / "box.mbox").write_bytes(_mbox(b"We pass.", b"x" * 10000, b"Call me."))
+    (tmp_path / "big.eml").write_bytes(b"From: a@x.example\n\n" + b"y" * 5000)
+    box = list(ingest.read([tmp_path / "box.mbox"]))
+    assert [m.error is None for m in box] == [True, False, True] and "too large" in box[1].error
+    assert box[1].id == f"{tmp_path / 'box.mbox'}#1" and box[2].text.startswith("Call me")
+    assert "too large" in next(ingest.read([tmp_path / "big.eml"])).error
