@@ -134,7 +134,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _read_text(args) -> str:
-    from .ingest import BINARY, decode_text, looks_binary, parse_email
+    from .ingest import BINARY, looks_binary, parse_email, read_text_bytes
 
     if args.file is not None:
         if args.file.is_dir():
@@ -161,9 +161,10 @@ def _read_text(args) -> str:
         if looks_binary(args.text):
             raise NegclassError(f"the text: {BINARY}")
         return args.text
-    if looks_binary(raw):
-        raise NegclassError(f"{where}: {BINARY}")
-    return decode_text(raw)[0]
+    text, error = read_text_bytes(raw)
+    if error:
+        raise NegclassError(f"{where}: {error}")
+    return text
 
 
 def _print_classification(result) -> None:

@@ -154,6 +154,14 @@ def decode_text(raw: bytes) -> tuple[str, str]:
         return raw.decode("latin-1"), "latin-1"
 
 
+def read_text_bytes(raw: bytes) -> tuple[str | None, str | None]:
+    """Undeclared text (a .txt file, standard input) -> ``(text, None)``, or ``(None, BINARY)``."""
+    if looks_binary(raw):
+        return None, BINARY
+    text = decode_text(raw)[0]
+    return (None, BINARY) if looks_binary(text) else (text, None)
+
+
 def not_utf8(byte: int, offset: int, reason: str) -> str:
     """The message for a table that is not UTF-8: ``score`` and ``train`` refuse it alike."""
     return (f"not UTF-8 text ({reason}, byte 0x{byte:02x} at offset {offset}); "
@@ -450,10 +458,8 @@ def _read_txt(path: Path) -> Iterator[Message]:
     except OSError as exc:
         yield Message(str(path), str(path), error=f"cannot read: {exc.strerror}")
         return
-    if looks_binary(raw):
-        yield Message(str(path), str(path), error=BINARY)
-        return
-    yield Message(str(path), str(path), text=decode_text(raw)[0])
+    text, error = read_text_bytes(raw)
+    yield Message(str(path), str(path), text=text, error=error)
 
 
 def check_utf8(path: Path) -> None:

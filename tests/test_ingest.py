@@ -322,3 +322,118 @@ def test_a_message_over_the_size_limit_is_one_error_row(tmp_path, monkeypatch):
     assert [m.error is None for m in box] == [True, False, True] and "too large" in box[1].error
     assert box[1].id == f"{tmp_path / 'box.mbox'}#1" and box[2].text.startswith("Call me")
     assert "too large" in next(ingest.read([tmp_path / "big.eml"])).error
+
+
+# -- properties: whatever the bytes, one row per message, no exception, error set when unusable -----
+import csv as _csv  # noqa: E402
+import io as _io  # noqa: E402
+import json as _json  # noqa: E402
+import re as _re  # noqa: E402
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from negclass.errors import DataError  # noqa: E402
+
+FUZZ = settings(max_examples=60, deadline=None, derandomize=True,
+                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+MAILISH = st.sampled_from([b"From: a@x.example\n", b"Subject: =?utf-8?b?w6k=?=\n", b"Content-Type: text/plain; charset=koi8-r\n",
+                           b"Content-Type: multipart/mixed; boundary=\"b\"\n", b"--b\n", b"--b--\n",
+                           b"Content-Transfer-Encoding: base64\n", b"Content-Transfer-Encoding: quoted-printable\n",
+                           b"Content-Type: message/rfc822\n", b"\n", b"\r\n", b"=E9=\n", b"\x00", b"\xff\xfe"])
+RAW = st.one_of(st.binary(max_size=3000), st.lists(st.one_of(MAILISH, st.binary(max_size=200)), max_size=30).map(b"".join))
+
+
+def usable(m: ingest.Message) -> bool:
+    """The contract of every reader: no error means a text that can be classified."""
+    return m.error is not None or (isinstance(m.text, str) and not ingest.looks_binary(m.text))
+
+
+@FUZZ
+@given(raw=RAW)
+def test_any_bytes_as_an_eml_file_are_one_row(tmp_path, raw):
+    path = tmp_path / "m.eml"
+    path.write_bytes(raw)
+    msgs = list(ingest.read([path]))
+    assert len(msgs) == 1 and usable(msgs[0])
+    parsed = ingest.parse_email(raw, "x", "x")
+    assert usable(parsed)
+
+
+def _escape_from(body: bytes) -> bytes:
+    return _re.sub(rb"(?m)^(>*From )", rb">\1", body)
+
+
+@FUZZ
+@given(bodies=st.lists(RAW, min_size=1, max_size=5))
+def test_any_bytes_as_mbox_bodies_are_one_row_per_message(tmp_path, bodies):
+    path = tmp_path / "box.mbox"
+    path.write_bytes(b"".join(b"From a@x.example Mon Mar  4 10:00:00 2024\nSubject: s\n\n" + _escape_from(b) + b"\n\n"
+                              for b in bodies))
+    msgs = list(ingest.read([path]))
+    assert len(msgs) == len(bodies) and all(usable(m) for m in msgs)
+
+
+CELL = st.text(st.characters(blacklist_categories=("Cs",)), max_size=300)
+
+
+@FUZZ
+@given(rows=st.lists(st.tuples(CELL, CELL), min_size=1, max_size=8))
+def test_any_csv_cells_are_one_row_per_record(tmp_path, rows):
+    path = tmp_path / "t.csv"
+    buf = _io.StringIO(newline="")
+    writer = _csv.writer(buf)
+    writer.writerow(["id", "text", "from"])
+    for i, (text, sender) in enumerate(rows):
+        writer.writerow([f"r{i}", text, sender])
+    path.write_text(buf.getvalue(), encoding="utf-8", newline="")
+    msgs = list(ingest.read([path]))
+    assert [m.id for m in msgs] == [f"r{i}" for i in range(len(rows))]
+    assert all(usable(m) for m in msgs)
+    for m, (text, _) in zip(msgs, rows):
+        assert m.error is not None or m.text == text
+
+
+LINE = st.one_of(st.builds(lambda t, i: _json.dumps({"id": i, "text": t}), CELL, st.integers()),
+                 st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"),
+                         max_size=200))
+
+
+@FUZZ
+@given(lines=st.lists(LINE, min_size=1, max_size=8))
+def test_any_jsonl_lines_are_one_row_per_non_blank_line(tmp_path, lines):
+    path = tmp_path / "t.jsonl"
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    try:
+        msgs = list(ingest.read([path]))
+    except NegclassError as exc:  # a file refused as a whole must say why in one line
+        assert "\n" not in str(exc) and str(path) in str(exc)
+        return
+    assert len(msgs) == sum(1 for line in lines if line.strip())
+    assert all(usable(m) for m in msgs)
+
+
+@FUZZ
+@given(raw=st.binary(max_size=3000))
+def test_any_bytes_as_a_table_are_refused_whole_or_read_row_by_row(tmp_path, raw):
+    for name in ("t.csv", "t.jsonl"):
+        path = tmp_path / name
+        path.write_bytes(b"id,text\n" + raw if name == "t.csv" else raw)
+        try:
+            msgs = list(ingest.read([path]))
+        except DataError as exc:
+            assert "not UTF-8" in str(exc) or "empty" in str(exc)
+            continue
+        except NegclassError as exc:
+            assert "no column" in str(exc) or "empty" in str(exc)
+            continue
+        assert all(usable(m) for m in msgs)
+
+
+@FUZZ
+@given(raw=st.binary(max_size=3000))
+def test_any_bytes_as_a_txt_file_are_one_row(tmp_path, raw):
+    path = tmp_path / "m.txt"
+    path.write_bytes(raw)
+    msgs = list(ingest.read([path]))
+    assert len(msgs) == 1 and usable(msgs[0])
