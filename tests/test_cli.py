@@ -221,3 +221,20 @@ def test_train_help_names_the_real_correction_column(capsys):
         cli.main(["train", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert f"{CORRECT_REASON}/confirmed" in text and "corrected_reason" not in text
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(raw=st.one_of(st.binary(max_size=2000), st.text(max_size=300).map(lambda t: t.encode("utf-8", "surrogatepass")),
+                     st.text(max_size=300).map(lambda t: t.encode("cp1252", "ignore"))))
+def test_any_bytes_on_standard_input_classify_or_one_clear_line(raw, capsys, monkeypatch):
+    code, out, err = main(["classify", "--json"], capsys, monkeypatch, stdin=raw)
+    assert code in (0, 2)
+    if code == 0:
+        assert json.loads(out)["reason"] and err == ""
+    else:
+        assert err.startswith("negclass: error: ") and len(err.strip().splitlines()) == 1

@@ -195,3 +195,29 @@ def test_a_date_and_time_on_its_own_line_without_a_header_block_is_kept():
             "Agenda\nTo: be decided by the board.\n")
     out = clean(text).text
     assert "03/13/2001 05:02 PM" in out and "not move on price" in out and "be decided" in out
+
+
+# -- properties: any text, any mix of mail layout lines -----------------------------------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+LAYOUT = st.sampled_from([
+    "From: Robin Vale", "Sent: Monday, May 07, 2001 9:00 AM", "To: Pat Quill/HOU/ACME@ACME", "cc:", "cc: Kim \n",
+    "Subject: Re: price", "-----Original Message-----", "---------------------- Forwarded by Pat Quill/HOU/ACME on 03/14/2001",
+    "09:41 AM ---------------------------", "Robin Vale", "03/13/2001 05:02 PM", "   Robin Vale @ ACME      03/13/2001 05:02 PM",
+    "Sent by: Robin Vale@ACME", "Please respond to Robin", "On Mon, Mar 4, 2024 at 9:00 AM Sam <s@x.example> wrote:",
+    "> We will not negotiate.", "-- ", "Best regards,", "Sent from my iPhone", "FYI", "", " ", "\t", "<p>", "<html><body>",
+    "This message is confidential and intended solely for the addressee. Notify the sender.",
+    "We will not move on the unit price this quarter.", "Thanks, call me on Monday."])
+MAIL_TEXT = st.lists(st.one_of(LAYOUT, st.text(max_size=80)), max_size=40).map("\n".join)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(text=st.one_of(MAIL_TEXT, st.text(max_size=2000)), html=st.sampled_from([None, False, True]))
+def test_clean_never_fails_and_its_offset_points_at_its_text(text, html):
+    out = clean(text, html=html)
+    assert isinstance(out.text, str) and out.text == out.text.strip()
+    if out.offset is not None:
+        assert text[out.offset:out.offset + len(out.text)] == out.text
+    if html is False:
+        assert len(out.text) <= len(text)
