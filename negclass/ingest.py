@@ -12,6 +12,8 @@ cheap, picklable units (``RawMail`` with the raw bytes of one message, or an alr
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import codecs
 import csv
 import email
@@ -125,16 +127,26 @@ _LATIN_ALPHABETS = ("Basic Latin", "Latin", "General Punctuation", "Currency Sym
                     "Spacing Modifier Letters", "Control character")
 
 
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+         (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+
+
 def decode_text(raw: bytes) -> tuple[str, str]:
     """Bytes of undeclared text -> ``(text, encoding)``; never fails.
 
-    UTF-8 first (a byte-order mark is dropped). Otherwise 8-bit text is almost always cp1252
+    A byte-order mark says UTF-8, UTF-16 or UTF-32 (Notepad's "Unicode"); then UTF-8. Otherwise 8-bit text is almost always cp1252
     (Windows, Excel, old mail), which ``charset_normalizer`` tends to mislabel on short texts, so
     its guess is used only when it finds a non-Latin script (Cyrillic, Greek, CJK ...). Then
     cp1252, then latin-1, which decodes any byte.
     """
+    for bom, enc in _BOMS:
+        if raw.startswith(bom):
+            try:
+                return raw[len(bom):].decode(enc), enc
+            except UnicodeDecodeError:
+                break
     try:
-        return raw.decode("utf-8-sig"), "utf-8"
+        return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
     try:
@@ -156,7 +168,7 @@ def decode_text(raw: bytes) -> tuple[str, str]:
 
 def read_text_bytes(raw: bytes) -> tuple[str | None, str | None]:
     """Undeclared text (a .txt file, standard input) -> ``(text, None)``, or ``(None, BINARY)``."""
-    if looks_binary(raw):
+    if looks_binary(raw) and not raw.startswith(tuple(bom for bom, _ in _BOMS)):
         return None, BINARY
     text = decode_text(raw)[0]
     return (None, BINARY) if looks_binary(text) else (text, None)
@@ -178,6 +190,8 @@ def _decode_part(part: MimeMessage) -> str:
         raw = part.get_payload(decode=True)
     except Exception:
         raw = None
+    if raw is not None and str(part.get("content-transfer-encoding", "")).strip().lower() == "base64":
+        raw = _lenient_base64(part, raw)
     if raw is None:
         payload = part.get_payload()
         return payload if isinstance(payload, str) else ""
@@ -190,6 +204,26 @@ def _decode_part(part: MimeMessage) -> str:
         except (LookupError, UnicodeError):
             continue
     return raw.decode("latin-1")
+
+
+_NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/]")
+
+
+def _lenient_base64(part: MimeMessage, decoded: bytes) -> bytes:
+    """The standard library returns a base64 body it cannot decode as the base64 text itself;
+    decode it again ignoring stray characters and broken padding instead."""
+    payload = part.get_payload(decode=False)
+    if not isinstance(payload, str):
+        return decoded
+    data = payload.encode("ascii", errors="ignore")
+    if decoded != data and decoded.strip() != data.strip():
+        return decoded  # it was decoded
+    data = _NOT_BASE64.sub(b"", data)
+    data = data[:len(data) - len(data) % 4] if len(data) % 4 == 1 else data + b"=" * (-len(data) % 4)
+    try:
+        return base64.b64decode(data)
+    except (ValueError, binascii.Error):
+        return decoded
 
 
 def _find_body(root: MimeMessage, part: MimeMessage, preferencelist: tuple[str, ...]):

@@ -437,3 +437,91 @@ def test_any_bytes_as_a_txt_file_are_one_row(tmp_path, raw):
     path.write_bytes(raw)
     msgs = list(ingest.read([path]))
     assert len(msgs) == 1 and usable(msgs[0])
+
+
+# -- the fuzz corpus (tests/fixtures/fuzz, made by make_fuzz.py) -----------------------------------
+FUZZ_DIR = MAIL.parent / "fuzz"
+FUZZ_EXPECTED = {  # file -> per message: a phrase its text holds, or ("error", a phrase of the error)
+    "mixed_charsets.eml": ["Мы не будем снижать цену"],
+    "ascii_declared_utf8_sent.eml": ["souhaitons pas négocier"],
+    "unknown_encoded_words.eml": ["the body is fine"],
+    "unclosed_boundary.eml": ["keep the current rate"],
+    "wrong_boundary.eml": [("error", "no text body")],
+    "multipart_without_boundary.eml": [("error", "no text body")],
+    "nested_rfc822.eml": ["See the note from Lee below"],
+    "only_rfc822.eml": [("error", "message/rfc822")],
+    "deeply_nested.eml": ["Deep down we still say no."],
+    "bad_base64.eml": ["We cannot do 10%"],
+    "bad_quoted_printable.eml": ["No discount"],
+    "utf16_base64.eml": ["We will not sign before June."],
+    "broken_html.eml": ["We pass on the"],
+    "huge_header_line.eml": ["the answer is no"],
+    "mixed_line_ends.mbox": ["From the start we said no.", "Old Mac line end", "No headers at all", "not interested"],
+}
+
+
+def test_every_fuzz_fixture_has_an_expectation():
+    assert {p.name for p in FUZZ_DIR.iterdir() if p.suffix != ".py"} == set(FUZZ_EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(FUZZ_EXPECTED))
+def test_fuzz_corpus_reads_one_row_per_message_as_expected(name):
+    msgs = list(ingest.read([FUZZ_DIR / name]))
+    assert len(msgs) == len(FUZZ_EXPECTED[name])
+    for m, want in zip(msgs, FUZZ_EXPECTED[name]):
+        if isinstance(want, tuple):
+            assert m.error and want[1] in m.error and m.text in (None, "")
+        else:
+            assert m.error is None and want in m.text
+            assert not ingest.looks_binary(m.text)
+
+
+def test_nested_forward_attachment_words_are_not_the_senders():
+    (msg,) = ingest.read([FUZZ_DIR / "nested_rfc822.eml"])
+    assert "refuse to reopen" not in msg.text and "Forwarding" not in msg.text
+
+
+@pytest.mark.slow
+def test_a_10_mb_attachment_is_skipped_and_the_text_read(tmp_path):
+    import base64
+
+    blob = base64.encodebytes(_random_bytes(10 << 20))
+    path = tmp_path / "big.eml"
+    path.write_bytes(b"From: a@x.example\r\nMessage-ID: <big@x.example>\r\nMIME-Version: 1.0\r\n"
+                     b"Content-Type: multipart/mixed; boundary=\"B\"\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\n"
+                     b"Numbers attached; we stay at the current rate.\r\n--B\r\nContent-Type: application/zip\r\n"
+                     b"Content-Transfer-Encoding: base64\r\nContent-Disposition: attachment\r\n\r\n" + blob + b"--B--\r\n")
+    (msg,) = ingest.read([path])
+    assert msg.error is None and msg.text.strip() == "Numbers attached; we stay at the current rate."
+    box = tmp_path / "big.mbox"
+    box.write_bytes(b"From a@x Mon Mar  4 10:00:00 2024\n" + path.read_bytes().replace(b"\r\n", b"\n") + b"\n"
+                    + _mbox(b"And a small one after it."))
+    assert [m.error for m in ingest.read([box])] == [None, None]
+
+
+@pytest.mark.slow
+def test_a_100_mb_single_line_is_streamed_not_loaded_whole(tmp_path):
+    import tracemalloc
+
+    path = tmp_path / "one_line.mbox"
+    with open(path, "wb") as fh:
+        fh.write(b"From a@x Mon Mar  4 10:00:00 2024\nSubject: huge\n\n")
+        chunk = b"no " * (1 << 18)
+        for _ in range((100 << 20) // len(chunk)):
+            fh.write(chunk)
+        fh.write(b"\n\n")
+        fh.write(_mbox(b"A normal message after it."))
+    txt = tmp_path / "one_line.txt"
+    with open(txt, "wb") as fh:
+        for _ in range((100 << 20) // len(chunk)):
+            fh.write(chunk)
+    tracemalloc.start()
+    try:
+        box = list(ingest.read([path]))
+        (big_txt,) = ingest.read([txt])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [m.error is None for m in box] == [False, True] and "too large" in box[0].error
+    assert box[1].text.startswith("A normal message") and "too large" in big_txt.error
+    assert peak < ingest.MAX_MESSAGE_BYTES + (16 << 20)  # held at most one message's worth, never 100 MB
