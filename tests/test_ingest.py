@@ -335,7 +335,7 @@ from hypothesis import strategies as st  # noqa: E402
 
 from negclass.errors import DataError  # noqa: E402
 
-FUZZ = settings(max_examples=60, deadline=None, derandomize=True,
+FUZZ = settings(max_examples=60, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 MAILISH = st.sampled_from([b"From: a@x.example\n", b"Subject: =?utf-8?b?w6k=?=\n", b"Content-Type: text/plain; charset=koi8-r\n",
                            b"Content-Type: multipart/mixed; boundary=\"b\"\n", b"--b\n", b"--b--\n",

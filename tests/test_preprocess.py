@@ -212,7 +212,7 @@ LAYOUT = st.sampled_from([
 MAIL_TEXT = st.lists(st.one_of(LAYOUT, st.text(max_size=80)), max_size=40).map("\n".join)
 
 
-@settings(max_examples=150, deadline=None, derandomize=True)
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
 @given(text=st.one_of(MAIL_TEXT, st.text(max_size=2000)), html=st.sampled_from([None, False, True]))
 def test_clean_never_fails_and_its_offset_points_at_its_text(text, html):
     out = clean(text, html=html)
