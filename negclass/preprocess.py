@@ -9,9 +9,10 @@ these rules rather than a reply-parsing library.
 Rules of thumb:
 
 * a reply keeps only the text above the quoted message; inline answers between '>' lines are kept;
-* a forward with nothing (or only a short note such as "FYI") above it keeps the forwarded text,
-  since that is what the sender is passing on, minus the forward's header lines and its own
-  quoted history;
+* a forward marker with no new words above it gives no new text: the forwarded words are someone
+  else's; under a short note such as "FYI" the note and the forwarded text are kept, since the
+  note makes it what the sender is passing on (minus the forward's header lines and its own
+  quoted history); an Outlook/Lotus header block with nothing above it keeps its content;
 * a message that is only quoted text has no new text: ``clean`` returns an empty text.
 
 ``clean`` runs on every message at training and prediction time: keep it fast and idempotent.
