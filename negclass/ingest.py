@@ -533,8 +533,8 @@ def table_columns(path: Path, fmt: str) -> list[str] | None:
         return [h.strip() for h in header] if header else []
     if fmt == "jsonl":
         with open(path, encoding="utf-8-sig", errors="replace") as fh:
-            for line in fh:
-                if line.strip():
+            for line, _ in _bounded_lines(fh):
+                if line is not None and line.strip():
                     try:
                         row = json.loads(line)
                     except ValueError:
@@ -596,7 +596,10 @@ def _table_rows(path: Path, fmt: str, text_column: str, id_column: str | None) -
 
     if fmt == "jsonl":
         with open(path, encoding="utf-8-sig", errors="replace") as fh:
-            for i, line in enumerate(fh):
+            for i, (line, size) in enumerate(_bounded_lines(fh)):
+                if line is None:
+                    yield _too_large(f"{path}#{i}", str(path), size)
+                    continue
                 if not line.strip():
                     continue
                 try:
@@ -621,6 +624,23 @@ def _table_rows(path: Path, fmt: str, text_column: str, id_column: str | None) -
             for row in batch.to_pylist():
                 yield make(i, row)
                 i += 1
+
+
+def _bounded_lines(fh) -> Iterator[tuple[str | None, int]]:
+    """The lines of a text file with their sizes, read in pieces: a line longer than
+    ``MAX_MESSAGE_BYTES`` (counted in characters) comes as ``None`` and is never held whole."""
+    while piece := fh.readline(_LINE_CHUNK):
+        if piece.endswith("\n"):
+            yield piece, len(piece)
+            continue
+        parts, size = [piece], len(piece)
+        while not piece.endswith("\n") and (piece := fh.readline(_LINE_CHUNK)):
+            size += len(piece)
+            if size <= MAX_MESSAGE_BYTES:
+                parts.append(piece)
+            else:
+                parts = []
+        yield ("".join(parts) if size <= MAX_MESSAGE_BYTES else None), size
 
 
 def _csv_rows(path: Path, make) -> Iterator[Message]:

@@ -322,6 +322,10 @@ def test_a_message_over_the_size_limit_is_one_error_row(tmp_path, monkeypatch):
     assert [m.error is None for m in box] == [True, False, True] and "too large" in box[1].error
     assert box[1].id == f"{tmp_path / 'box.mbox'}#1" and box[2].text.startswith("Call me")
     assert "too large" in next(ingest.read([tmp_path / "big.eml"])).error
+    (tmp_path / "t.jsonl").write_text('{"id": "a", "text": "We pass."}\n{"id": "b", "text": "%s"}\n'
+                                      '{"id": "c", "text": "Call me."}\n' % ("z" * 10000), "utf-8")
+    rows = list(ingest.read([tmp_path / "t.jsonl"]))
+    assert [m.id for m in rows] == ["a", f"{tmp_path / 't.jsonl'}#1", "c"] and "too large" in rows[1].error
 
 
 # -- properties: whatever the bytes, one row per message, no exception, error set when unusable -----
@@ -515,13 +519,21 @@ def test_a_100_mb_single_line_is_streamed_not_loaded_whole(tmp_path):
     with open(txt, "wb") as fh:
         for _ in range((100 << 20) // len(chunk)):
             fh.write(chunk)
+    jsonl = tmp_path / "one_line.jsonl"
+    with open(jsonl, "wb") as fh:
+        fh.write(b'{"id": "big", "text": "')
+        for _ in range((100 << 20) // len(chunk)):
+            fh.write(chunk)
+        fh.write(b'"}\n{"id": "small", "text": "Fine."}\n')
     tracemalloc.start()
     try:
         box = list(ingest.read([path]))
         (big_txt,) = ingest.read([txt])
+        table = list(ingest.read([jsonl]))
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
     assert [m.error is None for m in box] == [False, True] and "too large" in box[0].error
     assert box[1].text.startswith("A normal message") and "too large" in big_txt.error
+    assert "too large" in table[0].error and table[1].text == "Fine."
     assert peak < ingest.MAX_MESSAGE_BYTES + (16 << 20)  # held at most one message's worth, never 100 MB
