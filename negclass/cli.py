@@ -12,6 +12,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+from . import __version__
 from .errors import NegclassError
 
 EXIT_USER_ERROR = 2
@@ -26,23 +27,30 @@ def _add_model_option(p: argparse.ArgumentParser) -> None:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="negclass", description=(
         "Why won't they negotiate? Classify what a counterparty wrote and get the playbook."))
+    parser.add_argument("--version", action="version", version=f"negclass {__version__}",
+                        help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("classify", help="classify one text (argument, --file, or standard input)")
     p.add_argument("text", nargs="?", help="the text; '-' or absent reads standard input")
-    p.add_argument("--file", type=Path, help="read the text from a .txt or .eml file")
+    p.add_argument("--file", type=Path,
+                   help="read the text from a .txt or .eml file (undeclared charsets are detected, as on standard input)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     _add_model_option(p)
 
     p = sub.add_parser("score", help="score a mailbox export or table into a results file",
                        description="Score mailbox exports (mbox, maildir, folders of .eml/.msg, .msg) or "
                                    "tables (CSV, JSONL, Parquet with a text column): one row per message.")
-    p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT")
+    p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT",
+                   help="mbox file, maildir, folder of .eml/.msg/.mbox files, .eml, .msg, .txt, or a CSV/JSONL/Parquet table")
     p.add_argument("--out", type=Path, required=True, help="output file: .csv, .jsonl or .parquet")
     p.add_argument("--format", choices=["mbox", "maildir", "emldir", "eml", "msg", "txt", "csv", "jsonl", "parquet"],
                    help="force the input format (default: detected)")
-    p.add_argument("--text-column", default="text")
-    p.add_argument("--id-column", default="id")
+    p.add_argument("--text-column", default="text", metavar="COLUMN",
+                   help="tables: the column holding the messages (default: text)")
+    p.add_argument("--id-column", default=None, metavar="COLUMN",
+                   help="tables: the column holding message ids (default: the first of "
+                        "id, message_id, msg_id, Message-ID present; else FILE#ROW)")
     p.add_argument("--me", action="append", default=[], metavar="ADDRESS",
                    help="our own address (repeatable): messages from it are skipped, not classified")
     p.add_argument("--me-domain", action="append", default=[], metavar="DOMAIN",
@@ -51,6 +59,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="worker processes (default: the number of CPU cores; the output is the same for any number)")
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted run with the same inputs and --out, without duplicate rows")
+    p.add_argument("--overwrite", action="store_true",
+                   help="start over, discarding the rows of an interrupted run for the same --out")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     p.add_argument("--engine", choices=["local", "spark"], default="local",
                    help="spark: read and score on Apache Spark, write a Parquet folder (pip install 'negclass[spark]')")
@@ -59,7 +69,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train a model on the shipped corpus plus your labelled or corrected files",
                        description="Train on the shipped corpus plus your files (labelled CSV/JSONL/Parquet, or "
-                                   "scored files with corrected_reason/confirmed columns), compare with the current "
+                                   "scored files with correct_reason/confirmed columns), compare with the current "
                                    "default on the fixed held-out rows, and make it the default if it is not worse.")
     p.add_argument("--data", type=Path, action="append", default=[], metavar="FILE",
                    help="your labelled or corrected scored file (repeatable)")
@@ -71,21 +81,23 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--split", type=Path, default=None, help="held-out split file (default: data/split.csv)")
     p.add_argument("--report", type=Path, action="append", default=[],
                    help="also measure on this labelled file (never trained on; repeatable)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="random seed for the search and the model (default 0)")
     p.add_argument("--quick", action="store_true",
                    help="search one setting with 2 folds instead of the full grid (small data, experiments)")
 
     p = sub.add_parser("models", help="list models; 'use NAME' makes one the default; 'rollback' goes back",
                        description="List the shipped and your trained models, switch the default, or go back "
                                    "to the previous default.")
-    p.add_argument("action", nargs="?", choices=["list", "use", "rollback"], default="list")
+    p.add_argument("action", nargs="?", choices=["list", "use", "rollback"], default="list",
+                   help="list (default), use NAME, or rollback")
     p.add_argument("name", nargs="?", help="model name for 'use'")
     p.add_argument("--json", action="store_true", help="print JSON (for 'list')")
 
     p = sub.add_parser("suggest", help="pick the messages worth labelling first (the model is least sure of)",
                        description="Rank messages by the model's uncertainty and keep the top N. INPUT is a scored "
                                    "file (its probabilities are used) or anything 'score' reads.")
-    p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT")
+    p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT",
+                   help="a file written by 'negclass score', or any input 'score' reads")
     p.add_argument("-n", type=int, default=50, help="how many to pick (default 50)")
     p.add_argument("--by", choices=["margin", "entropy", "confidence"], default="margin",
                    help="margin: top two reasons closest (default); entropy: probability most spread; "
@@ -93,17 +105,21 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="write .csv, .jsonl or .parquet ready for labelling (default: print)")
     p.add_argument("--format", choices=["mbox", "maildir", "emldir", "eml", "msg", "txt", "csv", "jsonl", "parquet"],
                    help="force the input format (default: detected)")
-    p.add_argument("--text-column", default="text")
-    p.add_argument("--id-column", default="id")
+    p.add_argument("--text-column", default="text", metavar="COLUMN",
+                   help="tables: the column holding the messages (default: text)")
+    p.add_argument("--id-column", default=None, metavar="COLUMN",
+                   help="tables: the column holding message ids (default: the first of "
+                        "id, message_id, msg_id, Message-ID present; else FILE#ROW)")
     _add_model_option(p)
 
     p = sub.add_parser("evaluate", help="measure a model on a labelled file")
-    p.add_argument("--data", type=Path, required=True)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--data", type=Path, required=True, metavar="FILE",
+                   help="labelled CSV, JSONL or Parquet with text and reason columns")
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     _add_model_option(p)
 
     p = sub.add_parser("playbook", help="print the playbook for one reason or all")
-    p.add_argument("reason", nargs="?")
+    p.add_argument("reason", nargs="?", help="one reason (default: all of them)")
 
     p = sub.add_parser("serve", help="start the local web page (paste a message, score a file, correct labels)",
                        description="Start a local web server with the page and its JSON API (/api/classify, "
@@ -118,21 +134,37 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _read_text(args) -> str:
+    from .ingest import BINARY, looks_binary, parse_email, read_text_bytes
+
     if args.file is not None:
+        if args.file.is_dir():
+            raise NegclassError(f"{args.file}: is a directory; give one .txt or .eml file "
+                                "('negclass score' reads folders)")
         if not args.file.is_file():
             raise NegclassError(f"{args.file}: no such file")
+        try:
+            raw = args.file.read_bytes()
+        except OSError as exc:
+            raise NegclassError(f"{args.file}: cannot read: {exc.strerror}") from None
         if args.file.suffix.lower() == ".eml":
-            from .ingest import parse_email
-            msg = parse_email(args.file.read_bytes(), str(args.file), str(args.file))
+            msg = parse_email(raw, str(args.file), str(args.file))
             if msg.error:
                 raise NegclassError(f"{args.file}: {msg.error}")
             return msg.text or ""
-        return args.file.read_text("utf-8", errors="replace")
-    if args.text is None or args.text == "-":
+        where = str(args.file)
+    elif args.text is None or args.text == "-":
         if sys.stdin.isatty():
             print("Paste the text, then press Ctrl-D:", file=sys.stderr)
-        return sys.stdin.read()
-    return args.text
+        raw = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode("utf-8")
+        where = "standard input"
+    else:
+        if looks_binary(args.text):
+            raise NegclassError(f"the text: {BINARY}")
+        return args.text
+    text, error = read_text_bytes(raw)
+    if error:
+        raise NegclassError(f"{where}: {error}")
+    return text
 
 
 def _print_classification(result) -> None:
@@ -191,8 +223,17 @@ def cmd_score(args) -> int:
 
     if args.jobs is not None and args.jobs < 1:
         raise NegclassError("--jobs must be at least 1")
+    if args.resume and args.overwrite:
+        raise NegclassError("--resume and --overwrite contradict each other: choose one")
     jobs = args.jobs or default_jobs()
-    inputs = ingest.check_inputs(args.inputs, args.format)
+    inputs = ingest.check_inputs(args.inputs, args.format, args.text_column, args.id_column)
+    if not args.quiet:
+        for p, kind in inputs:
+            if kind in {"csv", "jsonl", "parquet"}:
+                used = ingest.pick_id_column(ingest.table_columns(p, kind), args.id_column)
+                print(f"{p}: ids from column {used!r}" if used else
+                      f"{p}: no id column (id, message_id, msg_id, Message-ID): ids are {p}#ROW; "
+                      "name one with --id-column", file=sys.stderr)
     model_path = (args.model or registry.default_model_dir()).resolve()
     model = load_model(model_path)
     me = Me.of(args.me, args.me_domain)
@@ -204,7 +245,7 @@ def cmd_score(args) -> int:
     key = {"inputs": [stamp(p) + [k] for p, k in inputs], "text_column": args.text_column,
            "id_column": args.id_column, "me": sorted(me.addresses), "me_domain": sorted(me.domains),
            "model": str(model_path)}
-    spool = Spool(args.out, columns(), key, resume=args.resume)
+    spool = Spool(args.out, columns(), key, resume=args.resume, overwrite=args.overwrite)
     summary = Summary()
     if spool.done and not args.quiet:
         print(f"resuming after {spool.done} rows already written", file=sys.stderr)

@@ -34,6 +34,7 @@ import pandas as pd
 
 from . import taxonomy
 from .errors import DataError
+from .ingest import not_utf8
 
 COLUMNS = ["id", "text", "reason", "signal", "channel", "source", "difficulty", "sector", "message_id", "kind"]
 CORRECT_REASON, CORRECT_SIGNAL, CONFIRMED = "correct_reason", "correct_signal", "confirmed"
@@ -56,8 +57,7 @@ def _decode(path: Path, raw: bytes) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[:exc.start].count(b"\n") + 1
-        raise DataError(path, line, f"not UTF-8 text ({exc.reason}, byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
-                                    "save the file as UTF-8 (in Excel: 'CSV UTF-8')") from None
+        raise DataError(path, line, not_utf8(raw[exc.start], exc.start, exc.reason)) from None
 
 
 def _jsonl_rows(path: Path, text: str):

@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from .errors import NegclassError
+from .files import follow_umask
 
 OUTPUT_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 
@@ -73,6 +74,7 @@ class RowWriter:
                 os.fsync(self._fh.fileno())
                 self._fh.close()
             if exc_type is None:
+                follow_umask(Path(self._tmp))
                 os.replace(self._tmp, self.path)
         finally:
             if os.path.exists(self._tmp):
@@ -98,7 +100,7 @@ class Spool:
     Rows are only counted as done once flushed to disk, so none is lost or written twice.
     """
 
-    def __init__(self, path: Path, columns: list[str], key: dict, resume: bool = False):
+    def __init__(self, path: Path, columns: list[str], key: dict, resume: bool = False, overwrite: bool = False):
         self.path = Path(path)
         if OUTPUT_FORMATS.get(self.path.suffix.lower()) is None:
             raise NegclassError(f"{self.path}: output must end in .csv, .jsonl or .parquet")
@@ -109,6 +111,12 @@ class Spool:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.done = 0
         size = 0
+        if not resume and not overwrite and self.spool.exists() and self.state.exists():
+            left, same = self.interrupted_rows()
+            if left:
+                raise NegclassError(f"{self.path}: an interrupted run of {left} rows exists; "
+                                    + ("use --resume to continue it or --overwrite to start over" if same else
+                                       "it used other inputs or options: use --overwrite to start over"))
         if resume and self.spool.exists() and self.state.exists():
             try:
                 state = json.loads(self.state.read_text())
@@ -116,12 +124,20 @@ class Spool:
                 state = {}
             if state.get("key") != key:
                 raise NegclassError(f"{self.path}: the interrupted run used other inputs or options; "
-                                    "run again without --resume to start over")
+                                    "run again with --overwrite instead of --resume to start over")
             self.done, size = int(state["rows"]), int(state["bytes"])
         self._fh = open(self.spool, "r+b" if size else "wb")
         self._fh.truncate(size)
         self._fh.seek(size)
         self._save(size)
+
+    def interrupted_rows(self) -> tuple[int, bool]:
+        """How many rows an interrupted run left in the spool (0 when none), and whether it had our key."""
+        try:
+            state = json.loads(self.state.read_text())
+            return int(state.get("rows", 0)), state.get("key") == self.key
+        except (OSError, ValueError, TypeError, AttributeError):
+            return 0, False
 
     def _save(self, size: int) -> None:
         tmp = self.state.with_name(self.state.name + ".tmp")

@@ -9,9 +9,10 @@ these rules rather than a reply-parsing library.
 Rules of thumb:
 
 * a reply keeps only the text above the quoted message; inline answers between '>' lines are kept;
-* a forward with nothing (or only a short note such as "FYI") above it keeps the forwarded text,
-  since that is what the sender is passing on, minus the forward's header lines and its own
-  quoted history;
+* a forward marker with no new words above it gives no new text: the forwarded words are someone
+  else's; under a short note such as "FYI" the note and the forwarded text are kept, since the
+  note makes it what the sender is passing on (minus the forward's header lines and its own
+  quoted history); an Outlook/Lotus header block with nothing above it keeps its content;
 * a message that is only quoted text has no new text: ``clean`` returns an empty text.
 
 ``clean`` runs on every message at training and prediction time: keep it fast and idempotent.
@@ -54,6 +55,8 @@ _HTML_HINT = re.compile(r"<(?:html|body|div|p|br|table|span|font)\b", re.IGNOREC
 # -- boundaries ---------------------------------------------------------------------------
 _WROTE = (r"wrote|writes|schrieb|a écrit|escribió|escreveu|ha scritto|scrisse|schreef|skrev|napisał\(a\)|napisał|"
           r"napisała|kirjoitti|írta|yazdı|написал\(а\)|написал|написала")
+# Lotus Notes wraps its long forward marker: "----- Forwarded by Name/ORG on 09/12/2000" + "11:22 AM -----"
+_LOTUS_WRAP = r"(?:\n[^\n]{0,40}?\d{1,2}:\d{2}[^\n]{0,12}?-{3,})?"
 # "On <date>, <name> wrote:" and translations; the intro may be wrapped over two lines.
 _REPLY_INTRO = re.compile(
     r"^[ \t>]*(?:On|Am|Le|El|Il|Em|Op|Den|W dniu|Dne|Le\s|\S.{0,20}\d)[^\n]{0,200}(?:\n[^\n]{0,200})?"
@@ -65,7 +68,7 @@ _ORIGINAL = re.compile(
     r"Oryginalna wiadomość|Reply message)[ \t]*-{2,}[ \t]*$",
     re.IGNORECASE | re.MULTILINE)
 _FORWARD = re.compile(
-    r"^[ \t>]*-{2,}[ \t]*(?:Forwarded message|Forwarded by[^\n]*|Weitergeleitete Nachricht|Message transféré|"
+    r"^[ \t>]*-{2,}[ \t]*(?:Forwarded message|Forwarded by[^\n]*" + _LOTUS_WRAP + r"|Weitergeleitete Nachricht|Message transféré|"
     r"Mensaje reenviado|Messaggio inoltrato|Doorgestuurd bericht|Mensagem encaminhada|Vidarebefordrat meddelande|"
     r"Forwarded Message)[ \t]*-*[ \t]*$"
     r"|^[ \t>]*(?:Begin forwarded message|Début du message réexpédié|Anfang der weitergeleiteten Nachricht|"
@@ -84,6 +87,14 @@ _HEADER_LINE = re.compile(
     r"^[ \t>*]*(?:" + _H_FROM + "|" + _H_SENT + "|" + _H_SUBJ + "|" + _H_TO + r"|Cc|Bcc|Reply-To|Importance)[ \t]*:",
     re.IGNORECASE)
 _HEADER_SENT = re.compile(r"^[ \t>*]*(?:" + _H_SENT + "|" + _H_TO + r")[ \t]*:", re.IGNORECASE | re.MULTILINE)
+_ADDRESS_LINE = re.compile(r"^[ \t>*]*(?:To|cc|Bcc|À|An|Para|Aan|Till|Do|Til|Kopie|Cc)[ \t]*:", re.IGNORECASE)
+# a Lotus Notes stamp ending its line: "John Keiser  02/22/2001 11:02 AM", or the date-time alone
+_LOTUS_DATE_LINE = re.compile(r"^([^\n]{0,160}?)\b\d{1,2}/\d{1,2}/\d{2,4}[ \t]+\d{1,2}:\d{2}(?::\d{2})?"
+                              r"[ \t]*(?:[AaPp][Mm])?[ \t]*$", re.MULTILINE)
+# a Lotus reply's block may have no sender line at all: To: (wrapped), cc:, Subject:
+_TO_LINE = re.compile(r"^[ \t>*]*To[ \t]*:", re.IGNORECASE | re.MULTILINE)
+_CC_LINE = re.compile(r"^[ \t>*]*cc[ \t]*:", re.IGNORECASE)
+_LOTUS_ABOVE = re.compile(r"^[ \t]*(?:Sent by:|Please respond to)", re.IGNORECASE)
 _LOTUS_SENDER = _Folded(r"\bon \d{1,2}/\d{1,2}/\d{2,4}")  # "John Smith/ACME on 05/14/2001 09:12 AM"
 _LOTUS_STAMP = _Folded(r"on \d{1,2}/\d{1,2}/\d{2,4}")  # the same without \b, which defeats re's literal-prefix search
 _QUOTED_LINE = re.compile(r"^[ \t]*>")
@@ -223,21 +234,75 @@ def _first_boundary(text: str):
     return start, end, kind
 
 
+_HEADER_LINES = 8        # a header block's Subject: line comes within this many lines of its start
+_WRAPPED_ADDRESSES = 60  # ... not counting the lines a long To:/cc: list is wrapped onto, up to this many
+
+
 def _header_block(text: str) -> int | None:
     """Start of the first Outlook/Lotus header block (From:, then Sent:/To: and Subject:)."""
-    candidates = sorted({m.start() for m in _H_FROM_LINE.finditer(text)} | _lotus_lines(text))
+    lotus_dates = _lotus_date_lines(text)
+    to_lines = {m.start() for m in _TO_LINE.finditer(text)} if "cc" in text.lower() else set()
+    candidates = sorted({m.start() for m in _H_FROM_LINE.finditer(text)} | _lotus_lines(text) | set(lotus_dates)
+                        | to_lines)
     for start in candidates:
-        lines = text[start:].split("\n", 8)[:8]
-        lotus = _LOTUS_SENDER.search(lines[0]) is not None
-        sent = lotus
+        lines = text[start:].split("\n", _HEADER_LINES + _WRAPPED_ADDRESSES)
+        lotus = start in lotus_dates or _LOTUS_SENDER.search(lines[0]) is not None
+        bare_to = start in to_lines and not lotus and not _H_FROM_LINE.match(lines[0])
+        sent, counted, addresses, cc = lotus or bare_to, 1, bare_to, False
         for line in lines[1:]:
+            if not line.strip():
+                addresses = False
+                continue  # blank lines (Lotus leaves several) do not count
             if _H_SUBJ_LINE.match(line):
-                if sent:
-                    return start
+                if sent and (cc or not bare_to):
+                    return lotus_dates.get(start, start)
                 break
             if _HEADER_SENT.match(line):
                 sent = True
+                addresses = _ADDRESS_LINE.match(line) is not None
+                cc = cc or _CC_LINE.match(line) is not None
+            elif addresses and not _HEADER_LINE.match(line):
+                continue  # a wrapped To:/cc: list
+            else:
+                addresses = False
+            counted += 1
+            if counted >= _HEADER_LINES:
+                break
     return None
+
+
+def _lotus_date_lines(text: str) -> dict[int, int]:
+    """Lotus Notes stamp lines ("Name  MM/DD/YYYY HH:MM AM", or the date-time alone): line start ->
+    where the block starts. A date-time alone takes the name line above it (one blank line may
+    separate them) and any "Sent by:" / "Please respond to" lines."""
+    if "/" not in text or ":" not in text:
+        return {}
+    out = {}
+    for m in _LOTUS_DATE_LINE.finditer(text):
+        start = block = m.start()
+        if not m.group(1).strip():
+            block = _lotus_name_above(text, start)
+        out[start] = block
+    return out
+
+
+def _lotus_name_above(text: str, start: int) -> int:
+    block, blanks, named = start, 0, False
+    while block > 0 and not named:
+        prev = text.rfind("\n", 0, block - 1) + 1
+        line = text[prev:block - 1]
+        if not line.strip():
+            blanks += 1
+            if blanks > 1:
+                break
+        elif _LOTUS_ABOVE.match(line):
+            blanks = 0
+        elif len(line.split()) <= 8 and not line.rstrip().endswith((".", "!", "?", ",", ";", ":")):
+            named = True
+        else:
+            break
+        block = prev
+    return block if named else start
 
 
 def _lotus_lines(text: str) -> set[int]:
@@ -259,16 +324,29 @@ def _skip_headers(text: str) -> str:
     """Drop the header lines (From:, Sent:, To:, Subject: ... and Lotus sender lines) at the top."""
     lines = text.split("\n")
     i = 0
+    addresses = False
     while i < len(lines):
         line = lines[i]
         if not line.strip():
             i += 1
+            addresses = False
             continue
         if _HEADER_LINE.match(line) or _LOTUS_SENDER.search(line) or _RULE.match(line):
+            addresses = _ADDRESS_LINE.match(line) is not None
+            i += 1
+            continue
+        if addresses and ("@" in line or "/" in line):  # a wrapped To:/cc: list
+            i += 1
+            continue
+        if _LOTUS_DATE_LINE.match(line) or _LOTUS_ABOVE.match(line):
             i += 1
             continue
         if i + 1 < len(lines) and _HEADER_LINE.match(lines[i + 1]) and i < 3:  # "John Smith" above "To:"
             i += 1
+            continue
+        below = next((ln for ln in lines[i + 1:i + 3] if ln.strip()), "")
+        if i < 6 and _LOTUS_DATE_LINE.match(below) and not _LOTUS_DATE_LINE.match(below).group(1).strip():
+            i += 1  # "John Smith" above a Lotus date-time line
             continue
         break
     return "\n".join(lines[i:])
@@ -317,8 +395,8 @@ def new_text(text: str, _depth: int = 0) -> str:
     if _depth >= _MAX_DEPTH:
         return above
     if kind == "forward":
-        if _words(above) >= _FORWARD_NOTE_WORDS:
-            return above
+        if not above or _words(above) >= _FORWARD_NOTE_WORDS:
+            return above  # nothing new from the sender, or a note long enough to stand alone
     elif above and not (_words(above) <= 12 and _FYI.search(above)):
         return above  # a reply above an Outlook/Lotus block: the block is the quoted history
     forwarded = new_text(_skip_headers(rest), _depth + 1)

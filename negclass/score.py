@@ -21,7 +21,7 @@ from .ingest import Message, RawMail, to_message
 from .predict import Classification, Model
 
 MESSAGE_COLUMNS = ["id", "source", "date", "from", "subject", "text_chars"]
-NO_NEW_TEXT = "no new text (empty, or only quoted text, signature or attachments)"
+NO_NEW_TEXT = "no new text (empty, or only quoted or forwarded text, signature or attachments)"
 CHUNK = 512
 
 

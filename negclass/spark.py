@@ -257,7 +257,7 @@ def _message_row(msg) -> dict:
 
 
 def _parse_eml_batches(batches: Iterator) -> Iterator:
-    from .ingest import Message, parse_email
+    from .ingest import BINARY, Message, looks_binary, parse_email
 
     for pdf in batches:
         rows = []
@@ -265,8 +265,8 @@ def _parse_eml_batches(batches: Iterator) -> Iterator:
             path = _local(path)
             raw = bytes(content) if content is not None else b""
             try:
-                if b"\x00" in raw[:4096]:  # as ingest reads a single .eml
-                    msg = Message(path, path, error="binary file, not an email")
+                if looks_binary(raw):  # as ingest reads a single .eml
+                    msg = Message(path, path, error=BINARY)
                 else:
                     msg = parse_email(raw, path, path)
             except Exception as exc:
@@ -430,6 +430,7 @@ def cli_score(args) -> int:
     if out.suffix.lower() not in {".parquet", ".pq"}:
         raise NegclassError(f"--out {out}: the Spark engine writes Parquet; name the output .parquet")
     inputs = ingest.check_inputs(args.inputs, args.format)
+    id_column = args.id_column or "id"  # Spark reads tables itself: the id column is not detected
     model_dir = (args.model or registry.default_model_dir()).resolve()
     started = time.perf_counter()
     spark = session(args.master)
@@ -437,7 +438,7 @@ def cli_score(args) -> int:
 
     frames = []
     for n, (path, kind) in enumerate(inputs):
-        df = _read_input(spark, path, kind, args.text_column, args.id_column)
+        df = _read_input(spark, path, kind, args.text_column, id_column)
         # input order: which input, then position in it, kept through the shuffle below
         frames.append(df.withColumn("_negclass_in", F.lit(n).cast("long"))
                       .withColumn("_negclass_k", F.monotonically_increasing_id()))
@@ -445,7 +446,7 @@ def cli_score(args) -> int:
     for other in frames[1:]:
         df = df.unionByName(other, allowMissingColumns=True)
     df = df.repartition(max(spark.sparkContext.defaultParallelism * 2, df.rdd.getNumPartitions()))
-    scored = score(df, args.text_column, args.id_column, model=model_dir, me=args.me, me_domain=args.me_domain,
+    scored = score(df, args.text_column, id_column, model=model_dir, me=args.me, me_domain=args.me_domain,
                    keep=["_negclass_in", "_negclass_k"])
     tmp = out.with_name(f".{out.name}.spark-partial")
     if tmp.exists():

@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 from .errors import ModelError
+from .files import follow_umask
 
 PIPELINE = "pipeline.joblib"
 META = "meta.json"
@@ -51,6 +52,7 @@ def atomic_write_text(path: Path, text: str) -> None:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
+        follow_umask(Path(tmp))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -71,6 +73,7 @@ def save(out_dir: Path, pipeline, meta: dict, metrics: dict, card: str) -> Path:
         (tmp / CARD).write_text(card, "utf-8")
         manifest = {name: sha256_file(tmp / name) for name in (PIPELINE, META, METRICS, CARD)}
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", "utf-8")
+        follow_umask(tmp, directory=True)
         old = None
         if out_dir.exists():
             old = out_dir.with_name(f".{out_dir.name}.old")

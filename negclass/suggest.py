@@ -25,6 +25,7 @@ import pandas as pd
 
 from . import dataset, taxonomy
 from .errors import NegclassError
+from .files import follow_umask
 
 MEASURES = ("margin", "entropy", "confidence")
 LABEL_COLUMNS = [dataset.CORRECT_REASON, dataset.CORRECT_SIGNAL, dataset.CONFIRMED]
@@ -155,6 +156,7 @@ def write(frame: pd.DataFrame, path: Path) -> None:
         else:
             frame.astype({c: "string" for c in ("id", "source", "date", "from", "subject", "reason", "signal",
                                                  "text", *LABEL_COLUMNS) if c in frame}).to_parquet(tmp, index=False)
+        follow_umask(Path(tmp))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

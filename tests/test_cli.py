@@ -80,3 +80,161 @@ def test_train_then_classify_with_the_new_model(tmp_path):
     assert (out_dir / "MODEL_CARD.md").is_file() and (out_dir / "metrics.json").is_file()
     out = run("classify", "--model", out_dir, "--json", "we'll pass, thanks")
     assert out.returncode == 0, out.stderr
+
+
+# -- every input a user can throw at it (in process: faster than a subprocess per case) ------------
+import io  # noqa: E402
+import random  # noqa: E402
+
+import pytest  # noqa: E402
+
+from negclass import cli, ingest  # noqa: E402
+
+JUNK = random.Random(14).randbytes(50000)
+
+
+def main(argv, capsys, monkeypatch, stdin: bytes | None = None):
+    """Run the CLI in this process: (exit code, stdout, stderr)."""
+    if stdin is not None:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8"))
+    code = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    return code, out, err
+
+
+def one_line_error(code, err, needle):
+    assert code == 2, err
+    assert needle in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_classify_decodes_non_utf8_standard_input_like_a_file(capsys, monkeypatch, tmp_path):
+    text = "Désolé, we will not negotiate: our café chain is happy with its current supplier.\n"
+    code, out, err = main(["classify", "--json"], capsys, monkeypatch, stdin=text.encode("cp1252"))
+    assert code == 0, err
+    from_stdin = json.loads(out)
+    (tmp_path / "m.txt").write_bytes(text.encode("cp1252"))
+    code, out, err = main(["classify", "--json", "--file", tmp_path / "m.txt"], capsys, monkeypatch)
+    assert code == 0, err
+    assert json.loads(out) == from_stdin
+    code, out, err = main(["classify", "--json", text], capsys, monkeypatch)  # the text itself, as an argument
+    assert json.loads(out) == from_stdin
+
+
+def test_classify_refuses_binary_content_everywhere(capsys, monkeypatch, tmp_path):
+    one_line_error(*main(["classify"], capsys, monkeypatch, stdin=JUNK)[::2], "standard input: binary content, not text")
+    (tmp_path / "junk.txt").write_bytes(JUNK)
+    one_line_error(*main(["classify", "--file", tmp_path / "junk.txt"], capsys, monkeypatch)[::2],
+                   "binary content, not text")
+    (tmp_path / "junk.eml").write_bytes(_mbox_body_eml(JUNK))
+    one_line_error(*main(["classify", "--file", tmp_path / "junk.eml"], capsys, monkeypatch)[::2],
+                   "binary content, not text")
+
+
+def _mbox_body_eml(body: bytes) -> bytes:
+    return b"From: a@x.example\nSubject: s\nMessage-ID: <j@x.example>\n\n" + body
+
+
+def test_classify_file_that_is_a_directory(capsys, monkeypatch, tmp_path):
+    one_line_error(*main(["classify", "--file", tmp_path], capsys, monkeypatch)[::2], f"{tmp_path}: is a directory")
+
+
+def test_score_txt_and_mbox_with_binary_content_give_error_rows(capsys, monkeypatch, tmp_path):
+    (tmp_path / "junk.txt").write_bytes(JUNK)
+    out_file = tmp_path / "o.jsonl"
+    code, _, err = main(["score", tmp_path / "junk.txt", "--format", "txt", "--out", out_file, "--jobs", 1, "--quiet"],
+                        capsys, monkeypatch)
+    assert code == 0, err
+    (row,) = [json.loads(line) for line in out_file.read_text().splitlines()]
+    assert row["error"] == ingest.BINARY and row["reason"] is None
+
+
+def test_score_a_folder_without_mail_exits_2(capsys, monkeypatch, tmp_path):
+    (tmp_path / "readme.txt").write_text("nothing here", "utf-8")
+    code, _, err = main(["score", tmp_path, "--out", tmp_path / "o.csv", "--quiet"], capsys, monkeypatch)
+    one_line_error(code, err, f"no messages found in {tmp_path} (looked for mbox, maildir, .eml, .msg)")
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_score_a_table_without_the_text_column_exits_2_listing_the_columns(capsys, monkeypatch, tmp_path):
+    (tmp_path / "t.csv").write_text("msg_id,body\n1,We pass.\n", "utf-8")
+    code, _, err = main(["score", tmp_path / "t.csv", "--out", tmp_path / "o.csv", "--quiet"], capsys, monkeypatch)
+    one_line_error(code, err, "no column 'text'; the columns are 'msg_id', 'body'")
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_score_a_latin1_csv_exits_2_like_train(capsys, monkeypatch, tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_bytes("text,reason\nNous ne négocierons pas,none\n".encode("latin-1"))
+    code, _, score_err = main(["score", path, "--out", tmp_path / "o.csv", "--quiet"], capsys, monkeypatch)
+    one_line_error(code, score_err, f"{path}:2: not UTF-8 text")
+    code, _, train_err = main(["train", "--no-base", "--data", path, "--out", tmp_path / "m"], capsys, monkeypatch)
+    one_line_error(code, train_err, f"{path}:2: not UTF-8 text")
+    assert score_err == train_err
+
+
+def test_score_table_ids_come_from_a_detected_id_column(capsys, monkeypatch, tmp_path):
+    (tmp_path / "t.csv").write_text("msg_id,text\nA-17,We pass.\nA-18,Call me Monday.\n", "utf-8")
+    out_file = tmp_path / "o.jsonl"
+    code, _, err = main(["score", tmp_path / "t.csv", "--out", out_file, "--jobs", 1], capsys, monkeypatch)
+    assert code == 0, err
+    assert "ids from column 'msg_id'" in err
+    assert [json.loads(line)["id"] for line in out_file.read_text().splitlines()] == ["A-17", "A-18"]
+
+
+def test_score_over_an_interrupted_run_asks_for_resume_or_overwrite(capsys, monkeypatch, tmp_path):
+    from negclass.output import Spool
+    from negclass.score import columns
+
+    out_file = tmp_path / "o.jsonl"
+    Spool(out_file, columns(), {"earlier": "run"}).write([{"id": "x"}, {"id": "y"}])  # a run cut short
+    argv = ["score", FIXTURES / "mail" / "box.mbox", "--out", out_file, "--jobs", 1, "--quiet"]
+    code, _, err = main(argv, capsys, monkeypatch)
+    one_line_error(code, err, "an interrupted run of 2 rows exists")
+    assert "--overwrite" in err and not out_file.exists()
+    code, _, err = main(argv + ["--overwrite"], capsys, monkeypatch)
+    assert code == 0, err
+    assert len(out_file.read_text().splitlines()) == 3
+    one_line_error(*main(argv + ["--overwrite", "--resume"], capsys, monkeypatch)[::2], "contradict")
+
+
+def test_every_option_has_help_text():
+    parser = cli._parser()
+    subparsers = next(a for a in parser._actions if a.choices and isinstance(a.choices, dict)).choices
+    missing = [f"{name} {a.option_strings or a.dest}" for name, sub in [("negclass", parser), *subparsers.items()]
+               for a in sub._actions if not a.help and a.dest not in {"help", "command"}]
+    assert missing == []
+
+
+def test_version(capsys):
+    import negclass
+
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--version"])
+    assert exit_.value.code == 0 and capsys.readouterr().out.strip() == f"negclass {negclass.__version__}"
+
+
+def test_train_help_names_the_real_correction_column(capsys):
+    from negclass.dataset import CORRECT_REASON
+
+    with pytest.raises(SystemExit):
+        cli.main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert f"{CORRECT_REASON}/confirmed" in text and "corrected_reason" not in text
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(raw=st.one_of(st.binary(max_size=2000), st.text(max_size=300).map(lambda t: t.encode("utf-8", "surrogatepass")),
+                     st.text(max_size=300).map(lambda t: t.encode("cp1252", "ignore"))))
+def test_any_bytes_on_standard_input_classify_or_one_clear_line(raw, capsys, monkeypatch):
+    code, out, err = main(["classify", "--json"], capsys, monkeypatch, stdin=raw)
+    assert code in (0, 2)
+    if code == 0:
+        assert json.loads(out)["reason"] and err == ""
+    else:
+        assert err.startswith("negclass: error: ") and len(err.strip().splitlines()) == 1

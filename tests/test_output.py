@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 
 import pandas as pd
 import pytest
@@ -64,20 +66,49 @@ def test_spool_resume_cuts_back_to_the_last_recorded_row(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["out.jsonl"]
 
 
-def test_spool_without_resume_starts_over(tmp_path):
+def test_spool_with_overwrite_starts_over(tmp_path):
     path = tmp_path / "out.csv"
     s = Spool(path, columns(), {"k": 1})
     s.write(ROWS)
     s.close()
-    fresh = Spool(path, columns(), {"k": 1})
+    fresh = Spool(path, columns(), {"k": 1}, overwrite=True)
     assert fresh.done == 0
     fresh.write(ROWS[:1])
     assert fresh.finish() == 1
+
+
+def test_spool_over_an_interrupted_run_without_resume_or_overwrite_is_refused(tmp_path):
+    path = tmp_path / "out.csv"
+    s = Spool(path, columns(), {"k": 1})
+    s.write(ROWS)
+    s.close()
+    with pytest.raises(NegclassError, match=f"an interrupted run of {len(ROWS)} rows exists; use --resume"):
+        Spool(path, columns(), {"k": 1})
+    with pytest.raises(NegclassError, match="other inputs or options: use --overwrite"):
+        Spool(path, columns(), {"k": 2})
+    assert Spool(path, columns(), {"k": 1}, resume=True).done == len(ROWS)  # the partial rows are still there
+
+
+def test_spool_after_a_run_that_wrote_nothing_starts_quietly(tmp_path):
+    path = tmp_path / "out.csv"
+    Spool(path, columns(), {"k": 1}).close()
+    assert Spool(path, columns(), {"k": 1}).done == 0
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_outputs_follow_the_umask(tmp_path, umask):
+    old = os.umask(umask)
+    try:
+        with RowWriter(tmp_path / "o.csv", columns()) as out:
+            out.write(ROWS[0])
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "o.csv").stat().st_mode) == 0o666 & ~umask
 
 
 def test_spool_resume_with_another_key_is_refused(tmp_path):
     s = Spool(tmp_path / "o.csv", columns(), {"k": 1})
     s.write(ROWS)
     s.close()
-    with pytest.raises(NegclassError, match="without --resume"):
+    with pytest.raises(NegclassError, match="with --overwrite instead of --resume"):
         Spool(tmp_path / "o.csv", columns(), {"k": 2}, resume=True)

@@ -9,7 +9,7 @@ import pytest
 
 from negclass import ingest
 from negclass.cli import main
-from negclass.score import NO_NEW_TEXT, Me, Summary, columns, score, score_units
+from negclass.score import NO_NEW_TEXT, Me, Summary, columns, score, score_messages, score_units
 
 MAIL = Path(__file__).resolve().parent / "fixtures" / "mail"
 ALL_INPUTS = [MAIL / p for p in ("box.mbox", "truncated.mbox", "not_email.mbox", "maildir", "emltree", "table.csv",
@@ -126,3 +126,14 @@ def test_real_mailbox_sample_gives_one_row_per_message(tmp_path):
     assert main(["score", str(mbox), "--out", str(out), "--quiet", "--jobs", "2"]) == 0
     frame = pd.read_parquet(out, columns=["id", "error"])
     assert len(frame) == 23832 and frame["id"].is_unique
+
+
+def test_a_lotus_forward_with_no_new_words_is_a_no_new_text_row_not_a_prediction(model):
+    body = ("---------------------- Forwarded by Pat Quill/HOU/ACME on 03/14/2001 \n09:41 AM ---------------------------\n\n"
+            "Robin Vale\n\n03/13/2001 05:02 PM\n\nTo: Pat Quill/HOU/ACME@ACME\ncc:\nSubject: Price sheet\n\n"
+            "Pat, we are not interested and we will not meet you on price.\n")
+    note = ("Call them on Monday morning, I want to hear from them why they stopped answering before the board "
+            "meets on Thursday to decide the budget for the next two quarters.")
+    rows = score_messages(model, [ingest.Message("fwd", "s", text=body), ingest.Message("note", "s", text=f"{note}\n\n{body}")])
+    assert rows[0]["error"] == NO_NEW_TEXT and rows[0]["reason"] is None
+    assert rows[1]["error"] is None and rows[1]["text_chars"] == len(note)  # the note only, not Robin's words

@@ -72,3 +72,20 @@ def test_atomic_write_text(tmp_path):
     store.atomic_write_text(path, "one")
     store.atomic_write_text(path, "two")
     assert path.read_text() == "two" and len(list(tmp_path.iterdir())) == 1
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_model_folders_and_written_files_follow_the_umask(tmp_path, umask):
+    import os
+    import stat
+
+    old = os.umask(umask)
+    try:
+        store.save(tmp_path / "model", {"a pipeline": 1}, {}, {}, "card")
+        store.atomic_write_text(tmp_path / "x.txt", "one")
+    finally:
+        os.umask(old)
+    out = tmp_path / "model"
+    assert stat.S_IMODE(out.stat().st_mode) == 0o777 & ~umask
+    assert {stat.S_IMODE(p.stat().st_mode) for p in out.iterdir()} == {0o666 & ~umask}
+    assert stat.S_IMODE((tmp_path / "x.txt").stat().st_mode) == 0o666 & ~umask

@@ -355,8 +355,8 @@ def create_app(model=None, *, model_path=None, corrections_path: Path | None = N
         if len(text) > max_text_chars:
             raise HTTPException(413, f"The text is {len(text):,} characters; the limit is {max_text_chars:,}. "
                                      "Paste only the message you want read.")
-        if "\x00" in text:
-            raise HTTPException(422, "The text contains binary data (NUL characters); paste plain text.")
+        if ingest.looks_binary(text):
+            raise HTTPException(422, f"The text is {ingest.BINARY}: paste plain text.")
         m = get_model()
         with model_lock:
             try:
@@ -470,7 +470,7 @@ def _save_upload(file: UploadFile, tmpdir: Path, limit: int, text_column: str) -
                                      "(pip install 'negclass[msg]') on the computer running negclass serve; "
                                      "or save the email as .eml.") from None
         return path, kind, filename
-    if b"\x00" in head or _looks_binary(head):
+    if ingest.looks_binary(head):
         raise HTTPException(415, f"{filename} looks like a binary file, not {KIND_NAMES[kind]}. "
                                  + ("Save the table as 'CSV UTF-8'." if kind == "csv" else
                                     "Export the mail as .eml or .mbox."))
@@ -488,16 +488,12 @@ def _save_upload(file: UploadFile, tmpdir: Path, limit: int, text_column: str) -
             shown = ", ".join(repr(h) for h in header[:12] if h) or "none"
             raise HTTPException(422, f"{filename} has no column '{text_column}' (its columns: {shown}). "
                                      "Name the column that holds the messages in 'Text column'.")
+        try:
+            ingest.check_utf8(path)
+        except NegclassError as exc:
+            raise HTTPException(422, f"{filename}{str(exc)[len(str(path)):]}") from None
     return path, kind, filename
 
-
-def _looks_binary(head: bytes) -> bool:
-    """Mostly control bytes (other than tab, CR, LF, form feed): not text."""
-    if not head:
-        return False
-    sample = head[:8192]
-    control = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
-    return control / len(sample) > 0.05
 
 
 def _score_stream(model, lock, path: Path, kind: str, filename: str, text_column: str, me, include_text: bool,
@@ -512,7 +508,7 @@ def _score_stream(model, lock, path: Path, kind: str, filename: str, text_column
     prefix = str(path)
     try:
         yield [{"columns": score.columns()}]
-        units = ingest.units([path], kind, text_column, "id")
+        units = ingest.units([path], kind, text_column, None)
         while chunk := list(islice(units, CHUNK)):
             messages = [_message(u) for u in chunk]
             with lock:
