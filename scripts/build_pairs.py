@@ -61,19 +61,27 @@ def load(src_dir: Path, out_dir: Path, pid_mid: dict) -> tuple[list[dict], colle
             if any(g.search(side) for g in (LABEL_WORDS, EXTRA_GIVEAWAYS) for side in (ref, eng)):
                 problems["taxonomy word"] += 1
                 continue
+            ref_clean, eng_clean = preprocess.clean(ref).text, preprocess.clean(eng).text
+            if not ref_clean or not eng_clean or ref_clean == eng_clean:
+                problems["edit only in quoted or forwarded text"] += 1  # the model would never see it
+                continue
             mid = pid_mid[it["pid"]]
             base = hashlib.sha256(mid.encode("utf-8")).hexdigest()[:12]
             common = {"channel": "email", "source": "enron-pairs", "difficulty": "hard",
                       "message_id": mid, "kind": it["placement"]}
             sources.append(it["text"])
-            rows.append({"id": f"pair-{base}-r", "text": preprocess.clean(ref).text or ref, "reason": it["reason"],
+            rows.append({"id": f"pair-{base}-r", "text": ref_clean, "reason": it["reason"],
                          "signal": it["signal"], **common})
-            rows.append({"id": f"pair-{base}-e", "text": preprocess.clean(eng).text or eng,
+            rows.append({"id": f"pair-{base}-e", "text": eng_clean,
                          "reason": taxonomy.NONE, "signal": "", **common})
     # the corpus repeats an email under several Message-IDs: a pair whose source email is also a
     # measured text (real test or dev, the shared dev sets) would leak it into training
     held = [r.text for r in dataset.load([p for p in HELD if p.exists()]).itertuples()]
     leaks = {m.a for m in dataset.similar(sources, held)} if sources and held else set()
+    repeats = {m.b for m in dataset.similar(sources)} - leaks  # the same email under two Message-IDs
+    if repeats:
+        problems["source repeats another pair's source"] += len(repeats)
+    leaks |= repeats
     if leaks:
         problems["source repeats a test or dev text"] += len(leaks)
         rows = [r for k, r in enumerate(rows) if k // 2 not in leaks]
@@ -117,6 +125,17 @@ def main() -> int:
         new_ids = set(pid_mid.values())
         earlier = [json.loads(line) for line in OUT.read_text("utf-8").splitlines() if line.strip()]
         earlier = [r for r in earlier if r["message_id"] not in new_ids]
+        # cleaned again with today's cleaner; a pair whose edit then falls in quoted text is dropped
+        by_pair = collections.defaultdict(dict)
+        for r in earlier:
+            by_pair[r["id"][:-2]][r["id"][-1]] = r | {"text": preprocess.clean(r["text"]).text}
+        earlier = []
+        for sides in by_pair.values():
+            if set(sides) == {"r", "e"} and sides["r"]["text"] and sides["e"]["text"] \
+                    and sides["r"]["text"] != sides["e"]["text"]:
+                earlier += [sides["r"], sides["e"]]
+            else:
+                problems["edit only in quoted or forwarded text"] += 1
         print(f"{len(rows) // 2} new pairs, {len(earlier) // 2} from earlier rounds")
         rows = earlier + rows
     per = collections.Counter(r["signal"] for r in rows if r["reason"] != taxonomy.NONE)
