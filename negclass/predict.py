@@ -37,6 +37,7 @@ class Classification:
     tactics: list[Tactic] = field(default_factory=list)
     text_chars: int = 0            # length of the cleaned text that was classified
     error: str | None = None
+    text: str = ""                 # the cleaned text that was classified (the author's new text)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -127,7 +128,7 @@ class Model:
                 probabilities={r: round(float(v), 4) for r, v in zip(self.reasons, p)},
                 low_confidence=bool(low), evidence=evidence,
                 tactics=[] if reason == taxonomy.NONE else playbook.tactics_for(reason, signal),
-                text_chars=len(cleaned[i].text))
+                text_chars=len(cleaned[i].text), text=cleaned[i].text)
         return results
 
     def _read_windows(self, texts: list[str]):

@@ -27,7 +27,7 @@ from typing import Iterable, Iterator
 from .errors import ModelError, NegclassError
 
 SPARK_EXTRA_HINT = "the Spark engine needs the optional extra: pip install 'negclass[spark]' (and a Java runtime)"
-MESSAGE_FIELDS = ["id", "source", "date", "from", "subject", "text", "html", "error"]
+MESSAGE_FIELDS = ["id", "source", "date", "from", "subject", "text", "html", "error", "thread_ref"]
 RANGE_BYTES = 64 << 20  # mbox bytes per task in read_mbox
 _SHIPPED: dict[tuple[str, str], str] = {}   # (application id, content digest) -> name given to addFile
 _EXECUTOR: dict = {}                        # per Python worker: the loaded model and its path
@@ -56,12 +56,10 @@ def session(master: str = "local[*]", app_name: str = "negclass"):
 def _schema():
     from pyspark.sql.types import BooleanType, DoubleType, LongType, StringType, StructField, StructType
 
-    from .score import columns
+    from .score import column_type, columns
 
-    types = {"text_chars": LongType(), "confidence": DoubleType(), "low_confidence": BooleanType(),
-             "skipped": BooleanType()}
-    return StructType([StructField(c, DoubleType() if c.startswith("p_") else types.get(c, StringType()))
-                       for c in columns()])
+    types = {"int": LongType(), "float": DoubleType(), "bool": BooleanType(), "str": StringType()}
+    return StructType([StructField(c, types[column_type(c)]) for c in columns()])
 
 
 def _message_schema():
@@ -147,7 +145,7 @@ def _messages(pdf, text_col: str, id_col: str):
             msg = Message(rid, None if source is None else str(source),
                           text=None if text is None else str(text), html=html,
                           date=_opt(val(row, "date")), sender=_opt(val(row, "from")), subject=_opt(val(row, "subject")),
-                          error=None if error is None else str(error))
+                          error=None if error is None else str(error), thread_ref=_opt(val(row, "thread_ref")))
             if msg.error is None and msg.text is None:
                 msg.error = "empty text"
             out.append(msg)
@@ -213,7 +211,7 @@ def score(df, text_col: str = "text", id_col: str = "id", *, model: str | Path |
 
     spark = df.sparkSession
     name = ship_model(spark, model)
-    wanted = [c for c in dict.fromkeys([text_col, "source", "date", "from", "subject", "html", "error"])
+    wanted = [c for c in dict.fromkeys([text_col, "source", "date", "from", "subject", "html", "error", "thread_ref"])
               if c in df.columns]
     prefix = F.coalesce(F.col("source").cast("string"), F.lit("row")) if "source" in df.columns else F.lit("row")
     rid = F.concat(prefix, F.lit("#row-"), F.monotonically_increasing_id().cast("string"))
@@ -253,7 +251,7 @@ def _local(uri: str) -> str:
 
 def _message_row(msg) -> dict:
     return {"id": msg.id, "source": msg.source, "date": msg.date, "from": msg.sender, "subject": msg.subject,
-            "text": msg.text, "html": bool(msg.html), "error": msg.error}
+            "text": msg.text, "html": bool(msg.html), "error": msg.error, "thread_ref": msg.thread_ref}
 
 
 def _parse_eml_batches(batches: Iterator) -> Iterator:
