@@ -12,6 +12,7 @@ what was left out.
 """
 from __future__ import annotations
 
+import csv
 import html
 import json
 import os
@@ -33,32 +34,44 @@ YES = {"true", "1", "yes", "y"}
 
 # -- reading ------------------------------------------------------------------------------------
 def read_scored(path: Path) -> list[dict]:
-    """The rows of a scored file as dicts of strings/numbers (``None`` for blanks)."""
+    """The rows of a scored file as dicts (``None`` for blanks); CSV values stay strings."""
     path = Path(path)
     if not path.is_file():
         raise NegclassError(f"{path}: no such file")
     kind = path.suffix.lower()
-    import pandas as pd
-
+    if kind not in {".csv", ".jsonl", ".ndjson", ".parquet"}:
+        raise NegclassError(f"{path}: a scored file ends in .csv, .jsonl or .parquet")
     try:
         if kind == ".csv":
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8", encoding_errors="replace")
-        elif kind in {".jsonl", ".ndjson"}:
-            frame = pd.read_json(path, lines=True, dtype=False)
+            csv.field_size_limit(1 << 30)
+            with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+                rows = list(csv.DictReader(fh))
         elif kind == ".parquet":
-            frame = pd.read_parquet(path)
+            import pyarrow.parquet as pq
+            rows = pq.read_table(path).to_pylist()
         else:
-            raise NegclassError(f"{path}: a scored file ends in .csv, .jsonl or .parquet")
-    except NegclassError:
-        raise
-    except Exception as exc:
+            rows = []
+            with open(path, encoding="utf-8", errors="replace") as fh:
+                for lineno, line in enumerate(fh, 1):
+                    if line.strip():
+                        row = json.loads(line)
+                        if not isinstance(row, dict):
+                            raise ValueError(f"line {lineno} is not a JSON object")
+                        rows.append(row)
+    except (OSError, ValueError, csv.Error, UnicodeError) as exc:
         raise NegclassError(f"{path}: cannot read it as a scored file ({str(exc).splitlines()[0][:200]})") from None
-    need = {"id", "reason", "confidence"}
-    missing = sorted(need - set(frame.columns))
+    except Exception as exc:  # pyarrow's errors
+        raise NegclassError(f"{path}: cannot read it as a scored file ({str(exc).splitlines()[0][:200]})") from None
+    missing = sorted({"id", "reason", "confidence"} - set(rows[0] if rows else ()))
+    if not rows:
+        raise NegclassError(f"{path}: no rows")
     if missing:
         raise NegclassError(f"{path}: not a file written by 'negclass score' (no {', '.join(missing)} column)")
-    frame = frame.astype(object).where(frame.notna(), None)
-    return [{k: (None if v == "" else v) for k, v in r.items()} for r in frame.to_dict("records")]
+    for row in rows:
+        for k, v in row.items():
+            if v == "" or (isinstance(v, float) and v != v):
+                row[k] = None
+    return rows
 
 
 def _num(value) -> float | None:
@@ -135,8 +148,8 @@ def build_data(rows: list[dict], *, source: str = "", scored_at: str | None = No
                      key=lambda i: (-(_num(rows[i].get("confidence")) or 0), i))
     rest = [i for i in classified if rows[i]["reason"] == taxonomy.NONE]
     kept_flagged = flagged[:max_flagged]
-    step = max(1, -(-len(rest) // sample_rest)) if sample_rest else 0
-    kept_rest = rest[::step][:sample_rest] if sample_rest else []
+    # evenly spread over the file, so the sample covers every period and mailbox
+    kept_rest = rest if len(rest) <= sample_rest else [rest[k * len(rest) // sample_rest] for k in range(sample_rest)]
     has_text = any(rows[i].get("text") for i in kept_flagged[:50] + kept_rest[:50])
 
     cps: dict[str, int] = {}
@@ -225,7 +238,7 @@ def render(data: dict) -> str:
     """The page: the template with the data inlined (``</`` escaped so no text can end the script)."""
     static = resources.files("negclass").joinpath("data")
     template = static.joinpath("report.html").read_text("utf-8")
-    blob = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/").replace("<!--", "<\\!--")
+    blob = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/").replace("<!--", "<\\u0021--")
     title = "Refusals in " + (Path(data["source"]).name if data.get("source") else "a scored file")
     return (template.replace("{{TITLE}}", html.escape(title))
             .replace("{{CSS}}", static.joinpath("report.css").read_text("utf-8"))
