@@ -125,6 +125,7 @@ def test_report_command_writes_the_page_and_rejects_mistakes(tmp_path, model, ca
     assert not (tmp_path / "x.html").exists()
 
 
+@pytest.mark.slow
 def test_a_hundred_thousand_rows_build_quickly_and_stay_small(tmp_path):
     rows = synthetic_rows(100_000)
     started = time.perf_counter()
