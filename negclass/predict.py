@@ -170,7 +170,11 @@ class Model:
                   top: int = 5) -> list[Evidence]:
         """Phrases whose features pushed towards ``reason``: cue matches and lemma n-grams."""
         w = self._reason_weights(reason, signal)
-        x = x.toarray().ravel() if hasattr(x, "toarray") else np.asarray(x).ravel()
+        if hasattr(x, "tocsr"):  # one sparse row: look values up instead of making it dense
+            row = x.tocsr()
+            x = dict(zip(row.indices.tolist(), row.data.tolist()))
+        else:
+            x = dict(enumerate(np.asarray(x).ravel().tolist()))
         n = len(parsed.lemmas)
         token_score = np.zeros(n)
         vocab = self._columns["lemmas"]
@@ -181,7 +185,7 @@ class Model:
                 if col is not None:
                     occurrences.setdefault(col, []).append((i, i + size))
         for col, places in occurrences.items():
-            share = x[col] * w[col] / len(places)
+            share = x.get(col, 0.0) * w[col] / len(places)
             for a, b in places:
                 token_score[a:b] += share / (b - a)
         candidates: list[tuple[float, int, int, str | None]] = []
@@ -192,7 +196,7 @@ class Model:
             if col is None:
                 continue
             tokens = [k for k, (s, e) in enumerate(parsed.spans) if s >= a and e <= b]
-            score = x[col] * w[col] / cue_counts[CUE_PREFIX + name] + float(token_score[tokens].sum())
+            score = x.get(col, 0.0) * w[col] / cue_counts[CUE_PREFIX + name] + float(token_score[tokens].sum())
             if score > 0 and name not in CONTEXT_CUES:
                 candidates.append((score, a, b, name))
         # runs of positively weighted tokens
