@@ -254,6 +254,9 @@ def write(page: str, out: Path) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(page)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # a page to share, not a private temp file
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -53,13 +53,13 @@ def session(master: str = "local[*]", app_name: str = "negclass"):
 
 
 # -- output schema ----------------------------------------------------------------------------
-def _schema():
+def _schema(include_text: bool = False):
     from pyspark.sql.types import BooleanType, DoubleType, LongType, StringType, StructField, StructType
 
     from .score import column_type, columns
 
     types = {"int": LongType(), "float": DoubleType(), "bool": BooleanType(), "str": StringType()}
-    return StructType([StructField(c, types[column_type(c)]) for c in columns()])
+    return StructType([StructField(c, types[column_type(c)]) for c in columns(include_text)])
 
 
 def _message_schema():
@@ -175,10 +175,10 @@ def _score_batch(model, messages: list, me) -> list[dict]:
         return rows
 
 
-def _scorer(model_name: str, text_col: str, id_col: str, me, keep: list[str]):
+def _scorer(model_name: str, text_col: str, id_col: str, me, keep: list[str], include_text: bool = False):
     from .score import columns
 
-    cols = columns()
+    cols = columns(include_text)
 
     def run(batches: Iterator) -> Iterator:
         model = _executor_model(model_name)
@@ -192,7 +192,7 @@ def _scorer(model_name: str, text_col: str, id_col: str, me, keep: list[str]):
 
 
 def score(df, text_col: str = "text", id_col: str = "id", *, model: str | Path | None = None,
-          me: Iterable[str] = (), me_domain: Iterable[str] = (), keep: Iterable[str] = ()):
+          me: Iterable[str] = (), me_domain: Iterable[str] = (), keep: Iterable[str] = (), include_text: bool = False):
     """Score a DataFrame of messages: the columns of ``negclass score``, one row per input row.
 
     ``text_col`` holds the message text (HTML is detected, or say so with a boolean ``html``
@@ -202,7 +202,8 @@ def score(df, text_col: str = "text", id_col: str = "id", *, model: str | Path |
     ``read_mbox`` make them). ``me``/``me_domain``: our own addresses and domains, skipped.
     ``model``: a model directory (default: as ``negclass score``). ``keep``: input columns of
     simple types (numbers, strings, booleans) to carry through after the prediction columns, e.g.
-    a key to join on. Lazy, like any transformation.
+    a key to join on. ``include_text`` adds the classified text as a last ``text`` column. Lazy, like
+    any transformation.
     """
     _require_pyspark()
     from pyspark.sql import functions as F
@@ -218,12 +219,12 @@ def score(df, text_col: str = "text", id_col: str = "id", *, model: str | Path |
     if id_col in df.columns:
         rid = F.coalesce(F.col(f"`{id_col}`").cast("string"), rid)
     keep = [k for k in dict.fromkeys(keep)]
-    clash = [k for k in keep if k in _schema().fieldNames() or k not in df.columns]
+    clash = [k for k in keep if k in _schema(include_text).fieldNames() or k not in df.columns]
     if clash:
         raise NegclassError(f"keep={clash}: not an input column, or the name of an output column")
     cast = [F.col(f"`{c}`").cast("boolean" if c == "html" else "string").alias(c) for c in wanted]
     slim = df.select(rid.alias("_negclass_id"), *cast, *[F.col(f"`{k}`").alias(f"_keep_{k}") for k in keep])
-    schema = _schema()
+    schema = _schema(include_text)
     for k in keep:
         schema = schema.add(k, df.schema[k].dataType)
     renamed = [f"_keep_{k}" for k in keep]
@@ -232,7 +233,8 @@ def score(df, text_col: str = "text", id_col: str = "id", *, model: str | Path |
         for pdf in batches:
             yield pdf.rename(columns=dict(zip(renamed, keep)))
 
-    return slim.mapInPandas(_chain(run, _scorer(name, text_col, id_col, Me.of(me, me_domain), keep)), schema)
+    return slim.mapInPandas(_chain(run, _scorer(name, text_col, id_col, Me.of(me, me_domain), keep, include_text)),
+                            schema)
 
 
 def _chain(first, second):
@@ -444,12 +446,13 @@ def cli_score(args) -> int:
         df = df.unionByName(other, allowMissingColumns=True)
     df = df.repartition(max(spark.sparkContext.defaultParallelism * 2, df.rdd.getNumPartitions()))
     scored = score(df, args.text_column, args.id_column, model=model_dir, me=args.me, me_domain=args.me_domain,
-                   keep=["_negclass_in", "_negclass_k"])
+                   keep=["_negclass_in", "_negclass_k"], include_text=getattr(args, "include_text", False))
     tmp = out.with_name(f".{out.name}.spark-partial")
     if tmp.exists():
         shutil.rmtree(tmp) if tmp.is_dir() else tmp.unlink()
     try:
-        scored.orderBy("_negclass_in", "_negclass_k").select(*[F.col(f"`{c}`") for c in columns()]).write.parquet(str(tmp))
+        cols = columns(getattr(args, "include_text", False))
+        scored.orderBy("_negclass_in", "_negclass_k").select(*[F.col(f"`{c}`") for c in cols]).write.parquet(str(tmp))
     except Exception as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         found = _MODEL_ERROR.search(str(exc))

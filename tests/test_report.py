@@ -188,6 +188,10 @@ def test_page_opens_from_disk_and_its_filters_work(browser, tmp_path, model):
     assert cp.count() == 1
     cp.locator("circle").first.click()
     assert cp.locator(".points article.card").count() >= 1
+    cp.locator("button.link").click()  # its organisation: everyone at buyer.example on one timeline
+    assert page.input_value("#f-cp") == "@buyer.example"
+    assert page.locator("#view-cps article.org[data-org='buyer.example'] circle").count() >= 1
+    page.click("#f-clear")
     page.click("#tab-threads")
     thread = page.locator("#view-threads article.thread").first
     assert thread.locator("li").count() == 4 and thread.locator(".changed").count() >= 1

@@ -212,7 +212,8 @@
     const rec = D.light[latest];
     const card = el("article", {class: "card", style: `--c:${color(rec[REASON])}`, "data-cp": v.address});
     card.append(el("div", {class: "head"}, el("h2", {text: v.address}),
-      el("span", {class: "who", text: v.domain ? `organisation: ${v.domain}` : ""}),
+      v.domain ? el("button", {class: "link who", type: "button", text: `organisation: ${v.domain}`,
+        title: "Show everyone at this organisation", onclick: () => { $("f-cp").value = "@" + v.domain; changed(); }}) : "",
       el("span", {class: "who", text: `${num(ns.length)} messages, ${num(v.flagged)} flagged`})));
     const m = rec[MSG] >= 0 ? D.messages[rec[MSG]] : null;
     card.append(el("p", {}, "Latest stance (", when(rec[DATE]), "): ", el("span", {class: "badge", text: label(rec[REASON])}),
@@ -230,6 +231,16 @@
     const views = D.cp_views.filter((v) => cpOk(v.c) && v.rows.some((n) => recOk(D.light[n])));
     $("n-cps").textContent = `(${num(views.length)})`;
     if (!views.length) box.append(el("p", {class: "empty", text: "No counterparty matches the filters."}));
+    const q = state.cp.trim().toLowerCase();
+    if (q.startsWith("@") && views.length) {
+      // the organisation as a whole: everyone at the domain on one timeline
+      const ns = views.flatMap((v) => v.rows).sort((a, b) => (D.light[a][DATE] || "").localeCompare(D.light[b][DATE] || "") || a - b);
+      const detail = el("div", {class: "points"});
+      box.append(el("article", {class: "card org", "data-org": q.slice(1)},
+        el("div", {class: "head"}, el("h2", {text: `Organisation ${q.slice(1)}`}),
+          el("span", {class: "who", text: `${num(views.length)} people, ${num(ns.length)} messages`})),
+        timeline(ns, detail), el("p", {class: "who", text: "Click a point to read the messages behind it."}), detail));
+    }
     for (const v of views.slice(0, state.shown.cps)) box.append(cpCard(v));
     box.append(moreButton("cps", views.length) || "");
   }
