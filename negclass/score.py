@@ -198,8 +198,9 @@ def score_messages(model: Model, messages: list[Message], me: Me = Me(), batch_s
                                                  html=html, explain=explain)):
             results[i] = r
     rows = [to_row(m, results.get(i), skipped=i in skipped) for i, m in enumerate(messages)]
+    name = getattr(model, "name", None)  # any object with classify_many scores; only a Model has a name
     for row in rows:
-        row["model"] = model.name
+        row["model"] = name
     return rows
 
 
