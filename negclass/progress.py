@@ -63,6 +63,22 @@ def count_messages(inputs: list[tuple[Path, str]]) -> int | None:
     return total
 
 
+def _size(stream) -> tuple[int, int] | None:
+    """``None`` when the terminal reports its size (tqdm then follows resizes), else the columns
+    and lines to use: $COLUMNS/$LINES or 80 x 24."""
+    import os
+    import shutil
+
+    try:
+        size = os.get_terminal_size(stream.fileno())
+        if size.columns > 0 and size.lines > 0:
+            return None
+    except (AttributeError, OSError, ValueError):
+        pass
+    fallback = shutil.get_terminal_size((80, 24))
+    return fallback.columns or 80, fallback.lines or 24
+
+
 def bar(total: int | None, initial: int = 0, enabled: bool = True, stream=None):
     """A tqdm bar on ``stream`` (standard error): count/total, percentage, rate and time left.
 
@@ -72,8 +88,12 @@ def bar(total: int | None, initial: int = 0, enabled: bool = True, stream=None):
 
     stream = stream or sys.stderr
     encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+    # a terminal that reports no size (0 x 0: serial consoles, some IDEs and CI runners) makes tqdm
+    # draw nothing at all; give it a size instead
+    size = _size(stream)
     bar = tqdm(total=total, initial=initial, disable=not enabled, unit="msg", file=stream,
-               ascii=encoding != "utf8", dynamic_ncols=True, mininterval=0.5, smoothing=0.1)
+               ascii=encoding != "utf8", dynamic_ncols=size is None, ncols=size and size[0], nrows=size and size[1],
+               mininterval=0.5, smoothing=0.1)
     if enabled:
         bar.refresh()
     return bar

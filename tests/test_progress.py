@@ -47,3 +47,32 @@ def test_bar_shows_total_rate_and_time_left_in_plain_ascii_where_needed():
     with progress.bar(100, stream=quiet, enabled=False) as bar:
         bar.update(50)
     assert quiet.getvalue() == ""
+
+
+def test_bar_draws_on_a_terminal_that_reports_no_size():
+    """A new pseudo-terminal reports 0 x 0 (as serial consoles and some CI runners do): tqdm alone
+    draws nothing there."""
+    import os
+    import select
+    import subprocess
+    import sys
+
+    master, slave = os.openpty()
+    code = "from negclass import progress\nwith progress.bar(10) as b:\n    b.update(10)\n"
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    try:
+        subprocess.run([sys.executable, "-c", code], stdin=slave, stdout=slave, stderr=slave, env=env,
+                       timeout=60, check=True)
+        out = b""
+        while select.select([master], [], [], 0.5)[0]:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+    finally:
+        os.close(slave)
+        os.close(master)
+    assert b"10/10" in out and b"100%" in out, out
