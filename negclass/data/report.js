@@ -33,7 +33,7 @@
   $("meta").textContent = [
     D.source ? `Scored file: ${D.source}` : "",
     D.models.length ? `model ${D.models.join(", ")}` : "",
-    D.scored_at ? `scored ${when(D.scored_at)}` : "",
+    D.scored_at ? `scored file written ${when(D.scored_at)}` : "",
     `report built ${when(D.built_at)}`].filter(Boolean).join(" · ");
   for (let r = 0; r < reasons.length; r++) {
     const n = C.per_reason[reasons[r]] || 0;
