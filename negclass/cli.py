@@ -1,4 +1,4 @@
-"""Command line: ``negclass classify | score | train | evaluate | playbook | models | suggest``.
+"""Command line: ``negclass classify | score | report | train | evaluate | playbook | models | suggest``.
 
 A thin layer over the library: parse arguments, call it, print. User mistakes end with a
 one-line message and exit code 2, never a traceback.
@@ -43,7 +43,10 @@ def _parser() -> argparse.ArgumentParser:
                                    "tables (CSV, JSONL, Parquet with a text column): one row per message.")
     p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT",
                    help="mbox file, maildir, folder of .eml/.msg/.mbox files, .eml, .msg, .txt, or a CSV/JSONL/Parquet table")
-    p.add_argument("--out", type=Path, required=True, help="output file: .csv, .jsonl or .parquet")
+    p.add_argument("--out", type=Path, required=True,
+                   help="output file: .csv, .jsonl or .parquet; '-' writes JSON lines to standard output")
+    p.add_argument("--include-text", action="store_true",
+                   help="add a text column with the whole text that was classified")
     p.add_argument("--format", choices=["mbox", "maildir", "emldir", "eml", "msg", "txt", "csv", "jsonl", "parquet"],
                    help="force the input format (default: detected)")
     p.add_argument("--text-column", default="text", metavar="COLUMN",
@@ -111,6 +114,16 @@ def _parser() -> argparse.ArgumentParser:
                    help="tables: the column holding message ids (default: the first of "
                         "id, message_id, msg_id, Message-ID present; else FILE#ROW)")
     _add_model_option(p)
+
+    p = sub.add_parser("report", help="turn a scored file into one HTML page to review what was flagged",
+                       description="Write one self-contained HTML page (opens from disk, no network) from a file "
+                                   "written by 'negclass score': the flagged messages with their evidence, each "
+                                   "counterparty's stance over time, and the threads. Score with --include-text "
+                                   "to read whole messages in it.")
+    p.add_argument("scored", type=Path, metavar="SCORED", help="a scored .csv, .jsonl or .parquet file")
+    p.add_argument("--out", type=Path, required=True, help="the page to write (.html)")
+    p.add_argument("--sample", type=int, default=None, metavar="N",
+                   help="messages not flagged kept readable as a sample (default 1000)")
 
     p = sub.add_parser("evaluate", help="measure a model on a labelled file")
     p.add_argument("--data", type=Path, required=True, metavar="FILE",
@@ -214,9 +227,7 @@ def cmd_score(args) -> int:
         return cli_score(args)
     from itertools import islice
 
-    from tqdm import tqdm
-
-    from . import ingest, registry
+    from . import ingest, progress, registry
     from .output import Spool
     from .predict import load_model
     from .score import Me, Summary, columns, default_jobs, score_units
@@ -245,14 +256,20 @@ def cmd_score(args) -> int:
     key = {"inputs": [stamp(p) + [k] for p, k in inputs], "text_column": args.text_column,
            "id_column": args.id_column, "me": sorted(me.addresses), "me_domain": sorted(me.domains),
            "model": str(model_path)}
-    spool = Spool(args.out, columns(), key, resume=args.resume, overwrite=args.overwrite)
+    cols = columns(include_text=args.include_text)
+    to_stdout = str(args.out) == "-"
+    if to_stdout and args.resume:
+        raise NegclassError("--resume needs an output file, not --out -")
+    spool = _StdoutRows(cols) if to_stdout else Spool(args.out, cols, key, resume=args.resume,
+                                                      overwrite=args.overwrite)
     summary = Summary()
     if spool.done and not args.quiet:
         print(f"resuming after {spool.done} rows already written", file=sys.stderr)
     units = islice(ingest.units(args.inputs, args.format, args.text_column, args.id_column), spool.done, None)
     show = not args.quiet and sys.stderr.isatty()
+    expected = progress.count_messages(inputs) if show else None
     try:
-        with tqdm(disable=not show, unit="msg", file=sys.stderr, initial=spool.done) as bar:
+        with progress.bar(expected, initial=spool.done, enabled=show) as bar:
             for rows in score_units(units, model=model, model_path=model_path, me=me, jobs=jobs):
                 spool.write(rows)
                 for row in rows:
@@ -269,8 +286,27 @@ def cmd_score(args) -> int:
     if not args.quiet:
         print(summary.text() + (f" ({total} rows in total with the resumed part)" if total != summary.rows else ""),
               file=sys.stderr)
-        print(f"wrote {args.out}", file=sys.stderr)
+        print(f"wrote {'standard output' if to_stdout else args.out}", file=sys.stderr)
     return 0
+
+
+class _StdoutRows:
+    """``--out -``: rows go to standard output as JSON lines as they come (no spool, no resume)."""
+
+    done = 0
+
+    def __init__(self, columns: list[str]):
+        self.columns, self.count = columns, 0
+
+    def write(self, rows: list[dict]) -> None:
+        from .output import write_jsonl
+        self.count += write_jsonl(sys.stdout, rows, self.columns)
+
+    def close(self) -> None:
+        pass
+
+    def finish(self) -> int:
+        return self.count
 
 
 def cmd_train(args) -> int:
@@ -351,6 +387,20 @@ def cmd_suggest(args) -> int:
               f"(or put yes in {suggest.LABEL_COLUMNS[2]}) and train with --data {args.out}", file=sys.stderr)
     else:
         print(suggest.render(frame))
+    return 0
+
+
+def cmd_report(args) -> int:
+    from . import report
+
+    if args.sample is not None and args.sample < 0:
+        raise NegclassError("--sample must be 0 or more")
+    done = report.report(args.scored, args.out, sample_rest=report.SAMPLE_REST if args.sample is None else args.sample)
+    print(f"wrote {args.out}: {done['flagged_kept']} flagged messages of {done['classified']} classified"
+          f" ({done['bytes'] / 1e6:.1f} MB, {done['seconds']:.1f} s)", file=sys.stderr)
+    if not done["has_text"]:
+        print("note: the scored file has no text column; score with --include-text to read whole messages "
+              "in the report", file=sys.stderr)
     return 0
 
 
@@ -435,7 +485,8 @@ def cmd_serve(args) -> int:
 
 
 COMMANDS = {"classify": cmd_classify, "score": cmd_score, "train": cmd_train,
-            "evaluate": cmd_evaluate, "playbook": cmd_playbook, "models": cmd_models, "suggest": cmd_suggest}
+            "evaluate": cmd_evaluate, "playbook": cmd_playbook, "models": cmd_models, "suggest": cmd_suggest,
+            "report": cmd_report}
 COMMANDS["serve"] = cmd_serve
 
 

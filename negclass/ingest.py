@@ -50,6 +50,7 @@ class Message:
     sender: str | None = None
     subject: str | None = None
     error: str | None = None
+    thread_ref: str | None = None   # the thread's root: first Message-ID in References, else In-Reply-To
 
     @property
     def address(self) -> str | None:
@@ -284,6 +285,7 @@ def parse_email(raw: bytes, msg_id: str, source: str) -> Message:
         out.date = _header(msg, "Date")
         out.sender = _header(msg, "From")
         out.subject = _header(msg, "Subject")
+        out.thread_ref = _thread_ref(_header(msg, "References"), _header(msg, "In-Reply-To"))
     except Exception as exc:
         out.error = f"bad header: {exc}"
     if not msg.keys() and not raw.strip():
@@ -324,6 +326,20 @@ def _header(msg, name: str) -> str | None:
         except Exception:
             pass
     return " ".join(value.split()) or None
+
+
+_MSGID = re.compile(r"<[^<>\s]+>")
+
+
+def _thread_ref(references: str | None, in_reply_to: str | None) -> str | None:
+    """The Message-ID a reply chain starts from: the first in References, else In-Reply-To's."""
+    for value in (references, in_reply_to):
+        found = _MSGID.search(value or "")
+        if found:
+            return found.group(0)
+        if value and value.strip() and " " not in value.strip():
+            return value.strip()
+    return None
 
 
 _ESCAPED_FROM = re.compile(rb">+From ")

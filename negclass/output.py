@@ -85,9 +85,20 @@ class RowWriter:
 def _schema(columns: list[str]):
     import pyarrow as pa
 
-    types = {"confidence": pa.float64(), "low_confidence": pa.bool_(), "text_chars": pa.int64(),
-             "skipped": pa.bool_()}
-    return pa.schema([(c, types.get(c, pa.float64() if c.startswith("p_") else pa.string())) for c in columns])
+    from .score import column_type
+
+    types = {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(), "str": pa.string()}
+    return pa.schema([(c, types[column_type(c)]) for c in columns])
+
+
+def write_jsonl(fh, rows, columns: list[str]) -> int:
+    """Write rows as JSON lines to an open text stream (``--out -``); returns how many."""
+    n = 0
+    for row in rows:
+        fh.write(json.dumps({k: row.get(k) for k in columns}, ensure_ascii=False) + "\n")
+        n += 1
+    fh.flush()
+    return n
 
 
 class Spool:

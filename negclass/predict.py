@@ -37,6 +37,7 @@ class Classification:
     tactics: list[Tactic] = field(default_factory=list)
     text_chars: int = 0            # length of the cleaned text that was classified
     error: str | None = None
+    text: str = ""                 # the cleaned text that was classified (the author's new text)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -127,7 +128,7 @@ class Model:
                 probabilities={r: round(float(v), 4) for r, v in zip(self.reasons, p)},
                 low_confidence=bool(low), evidence=evidence,
                 tactics=[] if reason == taxonomy.NONE else playbook.tactics_for(reason, signal),
-                text_chars=len(cleaned[i].text))
+                text_chars=len(cleaned[i].text), text=cleaned[i].text)
         return results
 
     def _read_windows(self, texts: list[str]):
@@ -169,7 +170,11 @@ class Model:
                   top: int = 5) -> list[Evidence]:
         """Phrases whose features pushed towards ``reason``: cue matches and lemma n-grams."""
         w = self._reason_weights(reason, signal)
-        x = x.toarray().ravel() if hasattr(x, "toarray") else np.asarray(x).ravel()
+        if hasattr(x, "tocsr"):  # one sparse row: look values up instead of making it dense
+            row = x.tocsr()
+            x = dict(zip(row.indices.tolist(), row.data.tolist()))
+        else:
+            x = dict(enumerate(np.asarray(x).ravel().tolist()))
         n = len(parsed.lemmas)
         token_score = np.zeros(n)
         vocab = self._columns["lemmas"]
@@ -180,7 +185,7 @@ class Model:
                 if col is not None:
                     occurrences.setdefault(col, []).append((i, i + size))
         for col, places in occurrences.items():
-            share = x[col] * w[col] / len(places)
+            share = x.get(col, 0.0) * w[col] / len(places)
             for a, b in places:
                 token_score[a:b] += share / (b - a)
         candidates: list[tuple[float, int, int, str | None]] = []
@@ -191,7 +196,7 @@ class Model:
             if col is None:
                 continue
             tokens = [k for k, (s, e) in enumerate(parsed.spans) if s >= a and e <= b]
-            score = x[col] * w[col] / cue_counts[CUE_PREFIX + name] + float(token_score[tokens].sum())
+            score = x.get(col, 0.0) * w[col] / cue_counts[CUE_PREFIX + name] + float(token_score[tokens].sum())
             if score > 0 and name not in CONTEXT_CUES:
                 candidates.append((score, a, b, name))
         # runs of positively weighted tokens

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 import time
 from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from itertools import chain, islice
 from typing import Iterable, Iterator
 
@@ -21,8 +24,22 @@ from .ingest import Message, RawMail, to_message
 from .predict import Classification, Model
 
 MESSAGE_COLUMNS = ["id", "source", "date", "from", "subject", "text_chars"]
+# added after the prediction columns, so the older columns keep their places
+READING_COLUMNS = ["date_utc", "thread", "counterparty", "snippet", "evidence", "tactic_titles", "model"]
+TEXT_COLUMN = "text"   # the whole classified text, with ``include_text``
 NO_NEW_TEXT = "no new text (empty, or only quoted or forwarded text, signature or attachments)"
 CHUNK = 512
+SNIPPET_CHARS = 200
+EVIDENCE_SEP = "; "
+
+# The type of every non-string column of a scored file: the one place the CSV/JSONL/Parquet writer,
+# the web API and the Spark schema take them from. ``p_*`` columns are floats.
+COLUMN_TYPES = {"text_chars": "int", "confidence": "float", "low_confidence": "bool", "skipped": "bool"}
+
+
+def column_type(column: str) -> str:
+    """"int", "float", "bool" or "str"."""
+    return "float" if column.startswith("p_") else COLUMN_TYPES.get(column, "str")
 
 
 def prediction_columns() -> list[str]:
@@ -30,8 +47,61 @@ def prediction_columns() -> list[str]:
             + [f"p_{r}" for r in taxonomy.reasons()] + ["tactics", "error", "skipped"])
 
 
-def columns() -> list[str]:
-    return MESSAGE_COLUMNS + prediction_columns()
+def columns(include_text: bool = False) -> list[str]:
+    """The columns of a scored file, in order; ``include_text`` adds the whole classified text last."""
+    return MESSAGE_COLUMNS + prediction_columns() + READING_COLUMNS + ([TEXT_COLUMN] if include_text else [])
+
+
+def date_utc(value: str | None) -> str | None:
+    """A Date header (RFC 2822, or ISO 8601 from a table) as ISO 8601 in UTC, ``None`` when unparseable.
+
+    A date without a time zone (or with ``-0000``, "unknown zone") is taken as UTC."""
+    if not value or not str(value).strip():
+        return None
+    text = " ".join(str(value).split())
+    dt = None
+    try:
+        dt = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        pass
+    if dt is None:
+        try:
+            dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    try:
+        dt = dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+    except (OverflowError, ValueError):
+        return None
+    if not 1970 <= dt.year <= 2200:
+        return None
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_SUBJECT_PREFIX = re.compile(r"^\s*(?:(?:re|fw|fwd|aw|wg|tr|sv|vs|antw|rif|r|ref)\s*(?:\[\d+\])?\s*[:：]\s*"
+                             r"|\[[^\]]{1,40}\]\s*)+", re.IGNORECASE)
+
+
+def normalise_subject(subject: str | None) -> str:
+    """A subject without reply/forward prefixes ("Re:", "Fwd:", "AW:", "[list]") and case, spaces squeezed."""
+    return " ".join(_SUBJECT_PREFIX.sub("", subject or "").split()).lower()
+
+
+def thread_key(msg: Message) -> str | None:
+    """Which conversation a message belongs to: the first Message-ID in References (the thread's
+    root), else In-Reply-To (``Message.thread_ref``); failing both, ``subject:`` and the
+    normalised subject; ``None`` when there is neither."""
+    if msg.thread_ref:
+        return msg.thread_ref
+    subject = normalise_subject(msg.subject)
+    return f"subject:{subject}" if subject else None
+
+
+def snippet(text: str | None, chars: int = SNIPPET_CHARS) -> str | None:
+    if not text:
+        return None
+    flat = " ".join(text.split())
+    return flat if len(flat) <= chars else flat[:chars - 1].rstrip() + "…"
 
 
 @dataclass(frozen=True)
@@ -60,16 +130,22 @@ class Me:
 
 
 def to_row(msg: Message, result: Classification | None, skipped: bool = False) -> dict:
-    row = dict.fromkeys(columns())
-    row |= {"id": msg.id, "source": msg.source, "date": msg.date, "from": msg.sender,
-           "subject": msg.subject, "text_chars": None, "error": msg.error, "skipped": skipped}
+    """One scored row (``columns(include_text=True)``: writers keep the columns they were given)."""
+    row = dict.fromkeys(columns(include_text=True))
+    row |= {"id": msg.id, "source": msg.source, "date": msg.date, "date_utc": date_utc(msg.date),
+            "thread": thread_key(msg), "counterparty": msg.address, "from": msg.sender,
+            "subject": msg.subject, "text_chars": None, "error": msg.error, "skipped": skipped}
     if result is not None and msg.error is None:
         row["text_chars"] = result.text_chars
         row["error"] = NO_NEW_TEXT if (result.error or "").startswith("empty text") else result.error
         if result.error is None:
             row.update(reason=result.reason, signal=result.signal, confidence=result.confidence,
                        low_confidence=result.low_confidence,
-                       tactics=";".join(t.id for t in result.tactics))
+                       tactics=";".join(t.id for t in result.tactics),
+                       tactic_titles=EVIDENCE_SEP.join(t.title for t in result.tactics) or None,
+                       snippet=snippet(result.text), text=result.text or None,
+                       evidence=EVIDENCE_SEP.join(" ".join(e.text.split()) for e in
+                                                  sorted(result.evidence, key=lambda e: -e.weight)) or None)
             row.update({f"p_{r}": p for r, p in result.probabilities.items()})
     return row
 
@@ -104,8 +180,10 @@ class Summary:
                 f"skipped {self.skipped}; errors {self.errors}; {self.rate:.0f} messages/s")
 
 
-def score_messages(model: Model, messages: list[Message], me: Me = Me(), batch_size: int = 256) -> list[dict]:
-    """Rows for a list of messages, in order: our own ones skipped, the rest classified."""
+def score_messages(model: Model, messages: list[Message], me: Me = Me(), batch_size: int = 256,
+                   explain: bool = True) -> list[dict]:
+    """Rows for a list of messages, in order: our own ones skipped, the rest classified (with
+    evidence unless ``explain`` is false)."""
     todo: dict[bool | None, list[int]] = {}
     skipped = set()
     for i, m in enumerate(messages):
@@ -117,9 +195,13 @@ def score_messages(model: Model, messages: list[Message], me: Me = Me(), batch_s
     for html, idx in todo.items():
         # html=None lets the cleaner sniff HTML in table rows and plain-text mail
         for i, r in zip(idx, model.classify_many([messages[i].text or "" for i in idx], batch_size=batch_size,
-                                                 html=html, explain=False)):
+                                                 html=html, explain=explain)):
             results[i] = r
-    return [to_row(m, results.get(i), skipped=i in skipped) for i, m in enumerate(messages)]
+    rows = [to_row(m, results.get(i), skipped=i in skipped) for i, m in enumerate(messages)]
+    name = getattr(model, "name", None)  # any object with classify_many scores; only a Model has a name
+    for row in rows:
+        row["model"] = name
+    return rows
 
 
 def score(model: Model, messages: Iterable[Message], batch_size: int = 256, me: Me = Me()) -> Iterator[dict]:

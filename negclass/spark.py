@@ -27,7 +27,7 @@ from typing import Iterable, Iterator
 from .errors import ModelError, NegclassError
 
 SPARK_EXTRA_HINT = "the Spark engine needs the optional extra: pip install 'negclass[spark]' (and a Java runtime)"
-MESSAGE_FIELDS = ["id", "source", "date", "from", "subject", "text", "html", "error"]
+MESSAGE_FIELDS = ["id", "source", "date", "from", "subject", "text", "html", "error", "thread_ref"]
 RANGE_BYTES = 64 << 20  # mbox bytes per task in read_mbox
 _SHIPPED: dict[tuple[str, str], str] = {}   # (application id, content digest) -> name given to addFile
 _EXECUTOR: dict = {}                        # per Python worker: the loaded model and its path
@@ -53,15 +53,13 @@ def session(master: str = "local[*]", app_name: str = "negclass"):
 
 
 # -- output schema ----------------------------------------------------------------------------
-def _schema():
+def _schema(include_text: bool = False):
     from pyspark.sql.types import BooleanType, DoubleType, LongType, StringType, StructField, StructType
 
-    from .score import columns
+    from .score import column_type, columns
 
-    types = {"text_chars": LongType(), "confidence": DoubleType(), "low_confidence": BooleanType(),
-             "skipped": BooleanType()}
-    return StructType([StructField(c, DoubleType() if c.startswith("p_") else types.get(c, StringType()))
-                       for c in columns()])
+    types = {"int": LongType(), "float": DoubleType(), "bool": BooleanType(), "str": StringType()}
+    return StructType([StructField(c, types[column_type(c)]) for c in columns(include_text)])
 
 
 def _message_schema():
@@ -147,7 +145,7 @@ def _messages(pdf, text_col: str, id_col: str):
             msg = Message(rid, None if source is None else str(source),
                           text=None if text is None else str(text), html=html,
                           date=_opt(val(row, "date")), sender=_opt(val(row, "from")), subject=_opt(val(row, "subject")),
-                          error=None if error is None else str(error))
+                          error=None if error is None else str(error), thread_ref=_opt(val(row, "thread_ref")))
             if msg.error is None and msg.text is None:
                 msg.error = "empty text"
             out.append(msg)
@@ -177,10 +175,10 @@ def _score_batch(model, messages: list, me) -> list[dict]:
         return rows
 
 
-def _scorer(model_name: str, text_col: str, id_col: str, me, keep: list[str]):
+def _scorer(model_name: str, text_col: str, id_col: str, me, keep: list[str], include_text: bool = False):
     from .score import columns
 
-    cols = columns()
+    cols = columns(include_text)
 
     def run(batches: Iterator) -> Iterator:
         model = _executor_model(model_name)
@@ -194,7 +192,7 @@ def _scorer(model_name: str, text_col: str, id_col: str, me, keep: list[str]):
 
 
 def score(df, text_col: str = "text", id_col: str = "id", *, model: str | Path | None = None,
-          me: Iterable[str] = (), me_domain: Iterable[str] = (), keep: Iterable[str] = ()):
+          me: Iterable[str] = (), me_domain: Iterable[str] = (), keep: Iterable[str] = (), include_text: bool = False):
     """Score a DataFrame of messages: the columns of ``negclass score``, one row per input row.
 
     ``text_col`` holds the message text (HTML is detected, or say so with a boolean ``html``
@@ -204,7 +202,8 @@ def score(df, text_col: str = "text", id_col: str = "id", *, model: str | Path |
     ``read_mbox`` make them). ``me``/``me_domain``: our own addresses and domains, skipped.
     ``model``: a model directory (default: as ``negclass score``). ``keep``: input columns of
     simple types (numbers, strings, booleans) to carry through after the prediction columns, e.g.
-    a key to join on. Lazy, like any transformation.
+    a key to join on. ``include_text`` adds the classified text as a last ``text`` column. Lazy, like
+    any transformation.
     """
     _require_pyspark()
     from pyspark.sql import functions as F
@@ -213,19 +212,19 @@ def score(df, text_col: str = "text", id_col: str = "id", *, model: str | Path |
 
     spark = df.sparkSession
     name = ship_model(spark, model)
-    wanted = [c for c in dict.fromkeys([text_col, "source", "date", "from", "subject", "html", "error"])
+    wanted = [c for c in dict.fromkeys([text_col, "source", "date", "from", "subject", "html", "error", "thread_ref"])
               if c in df.columns]
     prefix = F.coalesce(F.col("source").cast("string"), F.lit("row")) if "source" in df.columns else F.lit("row")
     rid = F.concat(prefix, F.lit("#row-"), F.monotonically_increasing_id().cast("string"))
     if id_col in df.columns:
         rid = F.coalesce(F.col(f"`{id_col}`").cast("string"), rid)
     keep = [k for k in dict.fromkeys(keep)]
-    clash = [k for k in keep if k in _schema().fieldNames() or k not in df.columns]
+    clash = [k for k in keep if k in _schema(include_text).fieldNames() or k not in df.columns]
     if clash:
         raise NegclassError(f"keep={clash}: not an input column, or the name of an output column")
     cast = [F.col(f"`{c}`").cast("boolean" if c == "html" else "string").alias(c) for c in wanted]
     slim = df.select(rid.alias("_negclass_id"), *cast, *[F.col(f"`{k}`").alias(f"_keep_{k}") for k in keep])
-    schema = _schema()
+    schema = _schema(include_text)
     for k in keep:
         schema = schema.add(k, df.schema[k].dataType)
     renamed = [f"_keep_{k}" for k in keep]
@@ -234,7 +233,8 @@ def score(df, text_col: str = "text", id_col: str = "id", *, model: str | Path |
         for pdf in batches:
             yield pdf.rename(columns=dict(zip(renamed, keep)))
 
-    return slim.mapInPandas(_chain(run, _scorer(name, text_col, id_col, Me.of(me, me_domain), keep)), schema)
+    return slim.mapInPandas(_chain(run, _scorer(name, text_col, id_col, Me.of(me, me_domain), keep, include_text)),
+                            schema)
 
 
 def _chain(first, second):
@@ -253,7 +253,7 @@ def _local(uri: str) -> str:
 
 def _message_row(msg) -> dict:
     return {"id": msg.id, "source": msg.source, "date": msg.date, "from": msg.sender, "subject": msg.subject,
-            "text": msg.text, "html": bool(msg.html), "error": msg.error}
+            "text": msg.text, "html": bool(msg.html), "error": msg.error, "thread_ref": msg.thread_ref}
 
 
 def _parse_eml_batches(batches: Iterator) -> Iterator:
@@ -447,12 +447,13 @@ def cli_score(args) -> int:
         df = df.unionByName(other, allowMissingColumns=True)
     df = df.repartition(max(spark.sparkContext.defaultParallelism * 2, df.rdd.getNumPartitions()))
     scored = score(df, args.text_column, id_column, model=model_dir, me=args.me, me_domain=args.me_domain,
-                   keep=["_negclass_in", "_negclass_k"])
+                   keep=["_negclass_in", "_negclass_k"], include_text=getattr(args, "include_text", False))
     tmp = out.with_name(f".{out.name}.spark-partial")
     if tmp.exists():
         shutil.rmtree(tmp) if tmp.is_dir() else tmp.unlink()
     try:
-        scored.orderBy("_negclass_in", "_negclass_k").select(*[F.col(f"`{c}`") for c in columns()]).write.parquet(str(tmp))
+        cols = columns(getattr(args, "include_text", False))
+        scored.orderBy("_negclass_in", "_negclass_k").select(*[F.col(f"`{c}`") for c in cols]).write.parquet(str(tmp))
     except Exception as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         found = _MODEL_ERROR.search(str(exc))

@@ -65,6 +65,7 @@ def _from_scored(path: Path, text_column: str) -> Iterator[dict]:
 
 def _from_messages(inputs, model, fmt, text_column, id_column, batch_size: int = 256) -> Iterator[dict]:
     from . import ingest
+    from .score import snippet
 
     messages = (m for m in ingest.read(inputs, fmt, text_column, id_column) if m.error is None and m.text)
     while batch := list(islice(messages, batch_size)):
@@ -73,7 +74,8 @@ def _from_messages(inputs, model, fmt, text_column, id_column, batch_size: int =
                 continue
             row = {"id": msg.id, "source": msg.source, "date": msg.date, "from": msg.sender, "subject": msg.subject,
                    "text_chars": res.text_chars, "reason": res.reason, "signal": res.signal,
-                   "confidence": res.confidence, "low_confidence": res.low_confidence, "text": msg.text}
+                   "confidence": res.confidence, "low_confidence": res.low_confidence, "text": msg.text,
+                   "snippet": snippet(res.text)}
             row.update({f"p_{r}": p for r, p in res.probabilities.items()})
             yield row
 
@@ -163,11 +165,17 @@ def write(frame: pd.DataFrame, path: Path) -> None:
         raise
 
 
-def render(frame: pd.DataFrame, width: int = 70) -> str:
-    lines = [f"{'#':>3} {'uncert.':>7}  {'reason':13} {'conf':>5}  {'id':24} text"]
-    for row in frame.itertuples(index=False):
-        text = " ".join(str(row.text).split()) if isinstance(row.text, str) else ""
+def render(frame: pd.DataFrame, width: int = 88) -> str:
+    """The picks as text: a line with the whole id, then the start of the text that was classified
+    (the ``snippet`` of a scored file, without quoted history and signatures) on the next."""
+    lines = [f"{'#':>3} {'uncert.':>7}  {'reason':13} {'conf':>5}  id", f"{'':>3} text that was classified"]
+    for row in frame.to_dict("records"):
+        shown = row.get("snippet")
+        if not isinstance(shown, str) or not shown.strip():
+            shown = row.get("text") if isinstance(row.get("text"), str) else ""
+        text = " ".join(shown.split())
         text = text[:width - 1] + "…" if len(text) > width else text
-        lines.append(f"{row.rank:>3} {row.uncertainty:>7.3f}  {row.reason!s:13} {float(row.confidence):>5.2f}  "
-                     f"{str(row.id)[-24:]:24} {text}")
+        lines.append(f"{row['rank']:>3} {row['uncertainty']:>7.3f}  {row['reason']!s:13} {float(row['confidence']):>5.2f}  "
+                     f"{row['id']}")
+        lines.append(f"{'':>3} {text}")
     return "\n".join(lines)

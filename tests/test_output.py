@@ -112,3 +112,18 @@ def test_spool_resume_with_another_key_is_refused(tmp_path):
     s.close()
     with pytest.raises(NegclassError, match="with --overwrite instead of --resume"):
         Spool(tmp_path / "o.csv", columns(), {"k": 2}, resume=True)
+
+
+def test_parquet_types_come_from_the_one_column_table(tmp_path):
+    import pyarrow.parquet as pq
+
+    from negclass.score import column_type, columns
+
+    out = tmp_path / "s.parquet"
+    with RowWriter(out, columns(include_text=True)) as w:
+        w.write({"id": "a", "text_chars": 3, "confidence": 0.5, "low_confidence": False, "skipped": False,
+                 "p_none": 0.5, "date_utc": "2024-03-04T10:14:00Z", "text": "abc"})
+    schema = pq.read_schema(out)
+    names = {"int": "int64", "float": "double", "bool": "bool", "str": "string"}
+    assert schema.names == columns(include_text=True)
+    assert all(str(schema.field(c).type) == names[column_type(c)] for c in schema.names)

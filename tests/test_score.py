@@ -9,7 +9,8 @@ import pytest
 
 from negclass import ingest
 from negclass.cli import main
-from negclass.score import NO_NEW_TEXT, Me, Summary, columns, score, score_messages, score_units
+from negclass.score import (NO_NEW_TEXT, Me, Summary, columns, date_utc, normalise_subject, score, score_messages,
+                            score_units, snippet)
 
 MAIL = Path(__file__).resolve().parent / "fixtures" / "mail"
 ALL_INPUTS = [MAIL / p for p in ("box.mbox", "truncated.mbox", "not_email.mbox", "maildir", "emltree", "table.csv",
@@ -137,3 +138,80 @@ def test_a_lotus_forward_with_no_new_words_is_a_no_new_text_row_not_a_prediction
     rows = score_messages(model, [ingest.Message("fwd", "s", text=body), ingest.Message("note", "s", text=f"{note}\n\n{body}")])
     assert rows[0]["error"] == NO_NEW_TEXT and rows[0]["reason"] is None
     assert rows[1]["error"] is None and rows[1]["text_chars"] == len(note)  # the note only, not Robin's words
+
+
+# -- the columns that make a scored file readable on its own ---------------------------------------
+@pytest.mark.parametrize("header, expected", [
+    ("Mon, 04 Mar 2024 10:14:00 +0000", "2024-03-04T10:14:00Z"),
+    ("Tue, 5 Mar 2024 08:30:00 -0800 (PST)", "2024-03-05T16:30:00Z"),   # the Enron form, with a zone comment
+    ("Thu, 5 Oct 2000 09:15:00 -0700 (PDT)", "2000-10-05T16:15:00Z"),
+    ("11 Mar 2024 13:00:00 +0100", "2024-03-11T12:00:00Z"),             # no weekday
+    ("Wed, 13 Mar 2024 12:00:00", "2024-03-13T12:00:00Z"),              # no zone: taken as UTC
+    ("Wed, 13 Mar 2024 12:00:00 -0000", "2024-03-13T12:00:00Z"),
+    ("Wed, 13 Mar 2024 12:00:00 GMT", "2024-03-13T12:00:00Z"),
+    ("2024-03-13T12:00:00+02:00", "2024-03-13T10:00:00Z"),              # ISO, from a table
+    ("2024-03-13 12:00:00", "2024-03-13T12:00:00Z"),
+    ("2024-03-13T12:00:00Z", "2024-03-13T12:00:00Z"),
+    ("sometime next week", None), ("", None), (None, None), ("Mon, 99 Foo 2024 10:00:00 +0000", None),
+])
+def test_date_utc_parses_the_header_forms(header, expected):
+    assert date_utc(header) == expected
+
+
+def test_subjects_lose_reply_and_forward_prefixes():
+    assert normalise_subject("RE: Re:  AW: Fwd: [sales] Renewal   Proposal") == "renewal proposal"
+    assert normalise_subject("Re[2]: Pricing") == normalise_subject("pricing") == "pricing"
+    assert normalise_subject("Reminder: invoice") == "reminder: invoice"   # "Re" only as a prefix
+    assert normalise_subject(None) == ""
+
+
+def test_thread_comes_from_references_then_in_reply_to_then_the_subject(model):
+    rows = list(score(model, ingest.read([MAIL / "thread.mbox"])))
+    by_id = {r["id"]: r for r in rows}
+    root = "<t1@ourco.example>"
+    assert [by_id[i]["thread"] for i in ("<t2@buyer.example>", "<t3@ourco.example>", "<t4@buyer.example>")] == [root] * 3
+    assert by_id[root]["thread"] == "subject:renewal proposal"   # the root has no References
+    assert by_id["<o1@other.example>"]["thread"] == "subject:lunch"
+    assert rows[-1]["thread"] == "subject:pricing" and rows[-1]["counterparty"] == "kim@other.example"
+    assert by_id["<o1@other.example>"]["date_utc"] is None and by_id["<o1@other.example>"]["date"]
+    assert by_id["<t2@buyer.example>"]["date_utc"] == "2024-03-05T16:30:00Z"
+    assert by_id["<t2@buyer.example>"]["counterparty"] == "dana@buyer.example"
+
+
+def test_every_classified_row_has_snippet_evidence_and_tactic_titles(model):
+    rows = list(score(model, ingest.read(ALL_INPUTS + [MAIL / "thread.mbox"]), batch_size=64))
+    ok = [r for r in rows if not r["error"] and not r["skipped"]]
+    english = {r["id"] for r in ok if r["source"].endswith(("box.mbox", "thread.mbox", "table.csv"))}
+    assert len(english) >= 6
+    for r in ok:
+        # evidence: the phrases that pushed towards the reason; a text in a language the model does not
+        # read (the German reply) may have none
+        assert r["snippet"] and len(r["snippet"]) <= 200 and (r["evidence"] or r["id"] not in english), r["id"]
+        assert r["snippet"].rstrip("…")[:50] in " ".join(r["text"].split())
+        assert r["model"]
+        if r["reason"] != "none":
+            assert r["tactic_titles"] and len(r["tactic_titles"].split("; ")) == len(r["tactics"].split(";"))
+            assert "_" not in r["tactic_titles"]   # plain words, not ids
+    for r in rows:
+        if r["error"] or r["skipped"]:
+            assert r["snippet"] is None and r["evidence"] is None
+    long = snippet("We are happy with our current supplier.\n\n" * 20)
+    assert len(long) == 200 and long.endswith("…") and "\n" not in long
+
+
+def test_cli_include_text_and_jsonl_on_standard_output(tmp_path, capsys):
+    out = tmp_path / "s.csv"
+    assert main(["score", str(MAIL / "thread.mbox"), "--out", str(out), "--quiet", "--jobs", "1"]) == 0
+    frame = pd.read_csv(out)
+    assert list(frame.columns) == columns() and "text" not in frame
+    assert main(["score", str(MAIL / "thread.mbox"), "--out", str(out), "--quiet", "--jobs", "1",
+                 "--include-text"]) == 0
+    frame = pd.read_csv(out)
+    assert list(frame.columns) == columns(include_text=True) and frame["text"].notna().all()
+    capsys.readouterr()
+    assert main(["score", str(MAIL / "thread.mbox"), "--out", "-", "--quiet", "--jobs", "1"]) == 0
+    captured = capsys.readouterr()
+    lines = [json.loads(line) for line in captured.out.splitlines()]
+    assert len(lines) == 6 and list(lines[0]) == columns() and captured.err == ""
+    assert [r["id"] for r in lines] == list(frame["id"])
+    assert main(["score", str(MAIL / "thread.mbox"), "--out", "-", "--resume"]) == 2

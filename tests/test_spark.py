@@ -183,3 +183,19 @@ def test_a_message_that_fails_to_score_becomes_an_error_row():
     assert [r["id"] for r in rows] == ["1", "2", "3"]
     assert [r["reason"] for r in rows] == ["none", None, "none"]
     assert rows[1]["error"] == "cannot score: RuntimeError: boom"
+
+
+@spark_test
+def test_score_dataframe_with_text_and_the_reading_columns(spark, model):
+    from negclass.spark import score
+
+    body = "> On Monday you wrote:\n> can we meet?\n\nWe're happy with our current supplier, so there is no need to meet."
+    df = spark.createDataFrame([("a", body, "Dana <dana@buyer.example>", "Tue, 5 Mar 2024 08:30:00 -0800 (PST)",
+                                 "Re: Renewal", "<root@ourco.example>")],
+                               "id string, text string, from string, date string, subject string, thread_ref string")
+    got = score(df, include_text=True).toPandas()
+    assert list(got.columns) == columns(include_text=True)
+    row = got.iloc[0]
+    assert row["text"].startswith("We're happy") and "On Monday" not in row["text"]
+    assert row["date_utc"] == "2024-03-05T16:30:00Z" and row["thread"] == "<root@ourco.example>"
+    assert row["counterparty"] == "dana@buyer.example" and row["snippet"] and row["evidence"]

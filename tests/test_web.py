@@ -441,6 +441,10 @@ def test_page_uploads_a_mailbox_and_shows_table_chart_and_csv(browser, live_serv
     page.set_input_files("#file", str(MAIL / "box.mbox"))
     page.click("#upload-btn")
     page.wait_for_function("document.querySelector('#upload-progress').textContent.startsWith('Done')")
+    flagged = [r for r in expected if r["reason"] not in (None, "none") and not r["error"]]
+    assert page.is_checked("#flagged-only")
+    assert page.locator("#rows tbody tr").count() == len(flagged)  # flagged only, by default
+    page.uncheck("#flagged-only")
     assert page.locator("#rows tbody tr").count() == len(expected)
     counts = {r: sum(1 for row in expected if row["reason"] == r and not row["error"]) for r in taxonomy.reasons()}
     for r, n in counts.items():
@@ -460,3 +464,78 @@ def test_page_uploads_a_mailbox_and_shows_table_chart_and_csv(browser, live_serv
     page.click("#upload-btn")
     page.wait_for_function("document.querySelector('#upload-error').textContent.includes('binary')")
     page.close()
+
+
+def test_page_table_sorts_flags_fits_and_links_the_report(browser, live_server, model, tmp_path):
+    """At 1280 px every column shows; rows by likelihood; no correction offered on error rows;
+    .jsonl uploads; the report downloads and opens from disk."""
+    base, _ = live_server
+    table = tmp_path / "messages.jsonl"
+    texts = ["We're happy with our current supplier and have two other quotes, so no need to meet.",
+             "Can we do Tuesday at 10 to go through the numbers?",
+             "I am not authorised to sign anything; my director would have to approve and she is away.",
+             "   ",
+             "After last year's mess I frankly don't trust your team and won't discuss renewals."]
+    table.write_text("".join(json.dumps({"id": f"m{i}", "text": t, "from": f"p{i}@buyer.example",
+                                         "subject": "Renewal"}) + "\n" for i, t in enumerate(texts)), "utf-8")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(base + "/")
+    page.click("#tab-upload")
+    page.set_input_files("#file", str(table))
+    page.click("#upload-btn")
+    page.wait_for_function("document.querySelector('#upload-progress').textContent.startsWith('Done')")
+    rows = page.locator("#rows tbody tr")
+    shown = [float(t.strip("%")) for t in page.locator("#rows tbody td.why .conf").all_inner_texts()]
+    assert rows.count() >= 2 and shown == sorted(shown, reverse=True)
+    assert page.locator("#rows tbody td.msg .snippet").count() == rows.count()
+    assert page.locator("#rows tbody mark").count() >= 1
+    page.uncheck("#flagged-only")
+    assert rows.count() == len(texts)
+    error_row = page.locator("#rows tbody tr", has=page.locator(".note-error"))
+    assert error_row.count() == 1 and error_row.locator("select").count() == 0
+    box = page.locator("#rows").bounding_box()
+    wrap = page.locator(".table-wrap").bounding_box()
+    last = page.locator("#rows thead th").last.bounding_box()
+    assert box["width"] <= wrap["width"] + 1 and last["x"] + last["width"] <= wrap["x"] + wrap["width"] + 1
+    page.select_option("#sort", "file")
+    assert page.locator("#rows tbody td.num").first.inner_text() == "1"
+    with page.expect_download() as dl:
+        page.click("#report-btn")
+    out = tmp_path / "report.html"
+    dl.value.save_as(out)
+    assert dl.value.suggested_filename == "messages-report.html"
+    report_page = browser.new_page()
+    errors = []
+    report_page.on("pageerror", lambda e: errors.append(str(e)))
+    report_page.goto(out.as_uri())
+    report_page.wait_for_selector("body[data-ready='1']")
+    assert report_page.locator("#view-flagged article.card").count() >= 2 and errors == []
+    report_page.close()
+    page.close()
+
+
+def test_report_api_turns_a_scored_csv_into_the_page(client):
+    with open(MAIL / "box.mbox", "rb") as fh:
+        scored = client.post("/api/score?format=csv", files={"file": ("box.mbox", fh, "application/mbox")})
+    assert scored.status_code == 200 and "snippet" in scored.text.splitlines()[0]
+    r = client.post("/api/report", files={"file": ("box-scored.csv", scored.content, "text/csv")})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert 'filename="box-report.html"' in r.headers["content-disposition"]
+    assert "dana@buyer.example" in r.text and "<script" in r.text
+    bad = client.post("/api/report", files={"file": ("notes.txt", b"hello", "text/plain")})
+    _ok_problem(bad, 415)
+    bad = client.post("/api/report", files={"file": ("x.csv", b"a,b\n1,2\n", "text/csv")})
+    _ok_problem(bad, 422)
+    assert "not a file written by 'negclass score'" in bad.json()["detail"] and "/tmp" not in bad.json()["detail"]
+
+
+def test_jsonl_upload_is_scored_and_checked(client):
+    lines = b'{"id": "a", "text": "We are happy with our current supplier."}\n{"id": "b", "text": "See you Tuesday."}\n'
+    r = client.post("/api/score", files={"file": ("t.jsonl", lines, "application/x-ndjson")})
+    assert r.status_code == 200 and [row["id"] for row in r.json()["rows"]] == ["a", "b"]
+    assert all(row["snippet"] and row["evidence"] for row in r.json()["rows"])
+    bad = client.post("/api/score", files={"file": ("t.jsonl", b'{"body": "x"}\n', "application/x-ndjson")})
+    _ok_problem(bad, 422)
+    assert "no field 'text'" in bad.json()["detail"]
+    bad = client.post("/api/score", files={"file": ("t.jsonl", b"id,text\n", "application/x-ndjson")})
+    _ok_problem(bad, 422)

@@ -5,6 +5,8 @@
   JSON document, a stream of JSON lines (``format=ndjson``) or a CSV download (``format=csv``).
   The upload is spooled to a temporary file as it arrives and refused with 413 as soon as it
   passes the size limit; results are streamed back chunk by chunk.
+* ``POST /api/report`` — a scored file (CSV or JSON lines, as ``/api/score`` or ``negclass score``
+  writes it) turned into the self-contained review page of ``negclass report``.
 * ``POST /api/corrections`` — "this is wrong, the real reason is ...": appended to the labelled
   corrections file in the user data directory.
 * ``GET /api/info`` — the model, the reasons and signals in plain words, the limits.
@@ -28,7 +30,7 @@ from typing import Iterator, Literal, Optional
 from fastapi import FastAPI, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from starlette.background import BackgroundTask
@@ -46,9 +48,11 @@ MAX_TEXT_CHARS = 100_000       # longest text /api/classify accepts
 MAX_JSON_BYTES = 2 * MB        # largest JSON request body
 ROW_TEXT_CHARS = 20_000        # text sent back per scored row when asked for (for corrections)
 CHUNK = 256                    # messages scored per step of a streamed upload
-UPLOAD_TYPES = {".eml": "eml", ".mbox": "mbox", ".mbx": "mbox", ".msg": "msg", ".csv": "csv"}
+UPLOAD_TYPES = {".eml": "eml", ".mbox": "mbox", ".mbx": "mbox", ".msg": "msg", ".csv": "csv", ".jsonl": "jsonl",
+                ".ndjson": "jsonl"}
 KIND_NAMES = {"eml": "an email (.eml)", "mbox": "a mailbox (.mbox)", "msg": "an Outlook message (.msg)",
-              "csv": "a CSV table"}
+              "csv": "a CSV table", "jsonl": "a JSON-lines table"}
+REPORT_TYPES = {".csv", ".jsonl", ".ndjson"}
 
 
 # -- request and response models ----------------------------------------------------------------
@@ -143,7 +147,7 @@ def _row_model():
         name = "from_" if col == "from" else col
         kw = {"alias": "from"} if col == "from" else {}
         fields[name] = (types.get(col, Optional[str]), Field(None, **kw))
-    fields["text"] = (Optional[str], Field(None, description=f"The message text (first {ROW_TEXT_CHARS} "
+    fields["text"] = (Optional[str], Field(None, description=f"The text that was classified (first {ROW_TEXT_CHARS} "
                                                              "characters), only with include_text=true."))
     return create_model("ScoredRow", __config__=ConfigDict(populate_by_name=True), **fields)
 
@@ -230,7 +234,7 @@ class _Guard:
                                       status_code=400)(scope, receive, send)
         if scope["method"] not in {"POST", "PUT", "PATCH"}:
             return await self.app(scope, receive, send)
-        upload = scope["path"].rstrip("/") == "/api/score"
+        upload = scope["path"].rstrip("/") in {"/api/score", "/api/report"}
         limit = self.upload_limit + 256 * 1024 if upload else self.json_limit  # room for the multipart framing
         what = "upload" if upload else "request"
         problem = None
@@ -385,13 +389,13 @@ def create_app(model=None, *, model_path=None, corrections_path: Path | None = N
                 "path": str(corrections.path), "count": corrections.count()}
 
     @app.post("/api/score", response_model=ScoreResponse, response_model_by_alias=True,
-              summary="Score an uploaded .eml, .mbox, .msg or CSV file, message by message",
+              summary="Score an uploaded .eml, .mbox, .msg, CSV or JSON-lines file, message by message",
               responses={**PROBLEMS, 200: {"description": "format=json: one JSON document; format=ndjson: JSON lines "
                                                           "({\"columns\"}, then {\"row\"} per message, then "
                                                           "{\"summary\"}, or {\"error\"} if scoring failed); "
                                                           "format=csv: the columns of 'negclass score'.",
                                            "content": {"application/x-ndjson": {}, "text/csv": {}}}})
-    def score_file(file: UploadFile = File(..., description="an .eml, .mbox, .msg or .csv file"),
+    def score_file(file: UploadFile = File(..., description="an .eml, .mbox, .msg, .csv or .jsonl file"),
                    text_column: str = Form("text", description="CSV: the column holding the messages"),
                    me: str = Form("", description="your own addresses or domains, comma-separated: "
                                                  "messages from them are skipped"),
@@ -426,6 +430,37 @@ def create_app(model=None, *, model_path=None, corrections_path: Path | None = N
         return StreamingResponse(_csv_lines(rows), media_type="text/csv; charset=utf-8", background=cleanup,
                                  headers={"Content-Disposition": f'attachment; filename="{_safe(stem)}-scored.csv"'})
 
+    @app.post("/api/report", summary="A scored file as the self-contained review page of 'negclass report'",
+              responses={**PROBLEMS, 200: {"description": "An HTML page that opens from disk, with no network.",
+                                           "content": {"text/html": {}}}})
+    def report_page(file: UploadFile = File(..., description="a scored .csv or .jsonl file")):
+        from .. import report
+
+        filename = Path(file.filename or "").name
+        suffix = Path(filename).suffix.lower()
+        if suffix not in REPORT_TYPES:
+            raise HTTPException(415, "The report is made from a scored file: upload the .csv (or .jsonl) that "
+                                     "'Download CSV' or 'negclass score' wrote.")
+        tmpdir = Path(tempfile.mkdtemp(prefix="negclass-report-"))
+        try:
+            path = tmpdir / f"scored{suffix}"
+            size = 0
+            with open(path, "wb") as out:
+                while chunk := file.file.read(MB):
+                    size += len(chunk)
+                    if size > max_upload_bytes:
+                        raise _TooLarge(max_upload_bytes)
+                    out.write(chunk)
+            try:
+                rows = report.read_scored(path)
+            except NegclassError as exc:
+                raise HTTPException(422, str(exc).replace(str(path), filename)) from None
+            page = report.render(report.build_data(rows, source=filename))
+        finally:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+        stem = Path(filename).stem.removesuffix("-scored") or "scored"
+        return HTMLResponse(page, headers={"Content-Disposition": f'attachment; filename="{_safe(stem)}-report.html"'})
+
     return app
 
 
@@ -446,7 +481,7 @@ def _save_upload(file: UploadFile, tmpdir: Path, limit: int, text_column: str) -
     if kind is None:
         what = f"'{suffix}' files" if suffix else "files without an extension"
         raise HTTPException(415, f"Cannot score {what}: upload an email (.eml), a mailbox (.mbox), "
-                                 "an Outlook message (.msg) or a CSV table (.csv).")
+                                 "an Outlook message (.msg), a CSV table (.csv) or JSON lines (.jsonl).")
     path = tmpdir / f"upload{suffix}"
     size = 0
     with open(path, "wb") as out:
@@ -473,6 +508,7 @@ def _save_upload(file: UploadFile, tmpdir: Path, limit: int, text_column: str) -
     if ingest.looks_binary(head):
         raise HTTPException(415, f"{filename} looks like a binary file, not {KIND_NAMES[kind]}. "
                                  + ("Save the table as 'CSV UTF-8'." if kind == "csv" else
+                                    "Save it as UTF-8 text, one JSON object a line." if kind == "jsonl" else
                                     "Export the mail as .eml or .mbox."))
     if kind == "mbox" and not head.startswith(b"From "):
         raise HTTPException(422, f"{filename} is not an mbox mailbox: an mbox file starts with a 'From ' line. "
@@ -492,6 +528,19 @@ def _save_upload(file: UploadFile, tmpdir: Path, limit: int, text_column: str) -
             ingest.check_utf8(path)
         except NegclassError as exc:
             raise HTTPException(422, f"{filename}{str(exc)[len(str(path)):]}") from None
+    if kind == "jsonl":
+        first = next((line for line in head.decode("utf-8", errors="replace").splitlines() if line.strip()), "")
+        try:
+            record = json.loads(first)
+        except ValueError:
+            record = None
+        if not isinstance(record, dict):
+            raise HTTPException(422, f"{filename} is not JSON lines: each line should be one JSON object "
+                                     '(like {"text": "..."}).')
+        if text_column not in record:
+            shown = ", ".join(repr(k) for k in list(record)[:12]) or "none"
+            raise HTTPException(422, f"{filename} has no field '{text_column}' (its first line has: {shown}). "
+                                     "Name the field that holds the messages in 'Text column'.")
     return path, kind, filename
 
 
@@ -519,7 +568,9 @@ def _score_stream(model, lock, path: Path, kind: str, filename: str, text_column
                 if isinstance(row.get("id"), str) and row["id"].startswith(prefix):
                     row["id"] = filename + row["id"][len(prefix):]
                 if include_text:
-                    row["text"] = None if msg.text is None else msg.text[:ROW_TEXT_CHARS]
+                    row["text"] = None if not row.get("text") else row["text"][:ROW_TEXT_CHARS]
+                else:
+                    row.pop("text", None)
                 summary.add(row)
                 batch.append({"row": {k: _json_value(v) for k, v in row.items()}})
             yield batch

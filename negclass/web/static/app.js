@@ -3,6 +3,7 @@
 
 const $ = (id) => document.getElementById(id);
 const TABLE_ROWS = 1000;          // rows drawn in the table; the CSV download has all of them
+const KEEP_TEXTS = 2000;          // rows that keep their text (for corrections and the report); memory stays flat
 const REASON_COLORS = {too_strong: "#1f5fbf", too_weak: "#b26a00", emotions_high: "#b3261e", none: "#6b7785"};
 
 const state = {info: null, text: "", result: null, rows: [], columns: [], summary: null};
@@ -271,13 +272,13 @@ $("clear-btn").addEventListener("click", () => {
 });
 
 // -- upload and batch scoring -------------------------------------------------------------------
-const ACCEPTED = [".eml", ".mbox", ".mbx", ".msg", ".csv"];
+const ACCEPTED = [".eml", ".mbox", ".mbx", ".msg", ".csv", ".jsonl", ".ndjson"];
 
 function checkFile(file) {
   if (!file) return "Choose a file first.";
   const dot = file.name.lastIndexOf(".");
   const ext = dot >= 0 ? file.name.slice(dot).toLowerCase() : "";
-  if (!ACCEPTED.includes(ext)) return `Cannot score ${ext ? "'" + ext + "' files" : "files without an extension"}: choose an email (.eml), a mailbox (.mbox), an Outlook message (.msg) or a CSV table (.csv).`;
+  if (!ACCEPTED.includes(ext)) return `Cannot score ${ext ? "'" + ext + "' files" : "files without an extension"}: choose an email (.eml), a mailbox (.mbox), an Outlook message (.msg), a CSV table (.csv) or JSON lines (.jsonl).`;
   if (file.size === 0) return `${file.name} is empty.`;
   if (state.info && file.size > state.info.max_upload_bytes) return `${file.name} is ${sizeText(file.size)}, larger than the ${sizeText(state.info.max_upload_bytes)} limit. Split the mailbox into smaller files, or score it on the command line with 'negclass score', which has no limit.`;
   return "";
@@ -289,8 +290,11 @@ function resetBatch() {
   $("rows").querySelector("tbody").replaceChildren();
   $("batch").hidden = true;
   $("download-btn").disabled = true;
+  $("report-btn").disabled = true;
+  $("report-status").textContent = "";
   $("table-note").textContent = "";
   $("batch-notes").textContent = "";
+  state.texts = 0;
 }
 
 function counts() {
@@ -350,7 +354,7 @@ function drawChart() {
 }
 
 function rowCorrection(row) {
-  if (!row.text || row.skipped) return el("span", {class: "muted", text: "—"});
+  if (!row.text || row.skipped || row.error) return el("span", {class: "muted", text: "—"});
   const select = el("select", {"aria-label": "The real reason"});
   select.append(el("option", {value: "", text: "real reason…"}));
   for (const r of state.info.reasons) if (r.id !== row.reason) select.append(el("option", {value: r.id, text: r.label}));
@@ -366,31 +370,77 @@ function rowCorrection(row) {
   return select;
 }
 
-function addRow(row, index) {
-  if (index >= TABLE_ROWS) return;
+function marked(text, phrases) {
+  // the text with each evidence phrase marked where it occurs (case and spacing ignored)
+  const node = el("div", {class: "snippet"});
+  const spans = [];
+  const lower = text.toLowerCase();
+  for (const p of phrases) {
+    const words = p.toLowerCase().split(/\s+/).filter(Boolean).map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+    if (!words.length) continue;
+    const re = new RegExp(words.join("\\s+"), "g");
+    let m;
+    while ((m = re.exec(lower)) !== null) {
+      if (!m[0].length) { re.lastIndex++; continue; }
+      spans.push([m.index, m.index + m[0].length]);
+    }
+  }
+  spans.sort((a, b) => a[0] - b[0]);
+  let at = 0;
+  for (const [a, b] of spans) {
+    if (a < at) continue;
+    node.append(text.slice(at, a), el("mark", {text: text.slice(a, b)}));
+    at = b;
+  }
+  node.append(text.slice(at));
+  return node;
+}
+
+function isFlagged(row) { return !row.error && !row.skipped && row.reason && row.reason !== "none"; }
+
+function rowElement(row) {
   let note = "", noteClass = "";
   if (row.skipped) note = "yours: skipped";
   else if (row.error) { note = row.error; noteClass = "note-error"; }
   else if (row.low_confidence) { note = "low confidence: read it yourself"; noteClass = "note-low"; }
-  const reason = row.reason ? el("span", {class: "tag", style: `background:${REASON_COLORS[row.reason] || "#888"}`, title: reasonInfo(row.reason).label, text: row.reason.replace(/_/g, " ")}) : "";
-  const tr = el("tr", {"data-reason": row.reason || ""},
-    el("td", {class: "num", text: String(index + 1)}),
-    el("td", {class: "from", text: row.from || ""}),
-    el("td", {class: "subject", text: row.subject || ""}),
-    el("td", {}, reason),
-    el("td", {text: row.signal || "", title: signalLabel(row.signal)}),
-    el("td", {class: "num", text: row.confidence === null || row.confidence === undefined ? "" : pct(row.confidence)}),
-    el("td", {class: noteClass, text: note}),
-    el("td", {}, rowCorrection(row)));
-  $("rows").querySelector("tbody").append(tr);
-  if (index >= TABLE_ROWS - 1) $("table-note").textContent = `The table shows the first ${TABLE_ROWS.toLocaleString()} messages; the CSV download has all of them.`;
+  const evidence = row.evidence ? row.evidence.split(";").map((e) => e.trim()).filter(Boolean) : [];
+  const meta = [row.from || "", row.date_utc ? row.date_utc.slice(0, 10) : ""].filter(Boolean).join(" · ");
+  const msg = el("td", {class: "msg"},
+    el("div", {class: "meta", text: meta}),
+    el("div", {class: "subj", text: row.subject || ""}),
+    row.snippet ? marked(row.snippet, evidence) : "",
+    evidence.length ? el("div", {class: "evidence", text: "Evidence: " + evidence.join(" · ")}) : "");
+  const why = el("td", {class: "why"});
+  if (row.reason) {
+    why.append(el("span", {class: "tag", style: `background:${REASON_COLORS[row.reason] || "#888"}`, title: reasonInfo(row.reason).label, text: row.reason.replace(/_/g, " ")}));
+    if (row.confidence !== null && row.confidence !== undefined) why.append(el("span", {class: "conf", text: pct(row.confidence)}));
+    if (row.signal) why.append(el("span", {class: "sig", title: signalLabel(row.signal), text: signalLabel(row.signal) || row.signal}));
+  }
+  if (note) why.append(el("span", {class: "note " + noteClass, text: note}));
+  return el("tr", {"data-reason": row.reason || "", "data-index": String(row._index)},
+    el("td", {class: "num", text: String(row._index + 1)}), msg, why, el("td", {}, rowCorrection(row)));
+}
+
+function drawTable() {
+  const flaggedOnly = $("flagged-only").checked;
+  const rows = flaggedOnly ? state.rows.filter(isFlagged) : state.rows.slice();
+  if ($("sort").value === "likely") {
+    // refusals first, most likely first; then the rest by confidence; unread rows last
+    const key = (r) => (r.error || r.skipped ? -2 : (isFlagged(r) ? 1 : -1) + (r.confidence || 0));
+    rows.sort((a, b) => key(b) - key(a) || a._index - b._index);
+  }
+  const body = $("rows").querySelector("tbody");
+  body.replaceChildren(...rows.slice(0, TABLE_ROWS).map(rowElement));
+  const what = flaggedOnly ? `${rows.length.toLocaleString()} flagged of ${state.rows.length.toLocaleString()} messages` : `${rows.length.toLocaleString()} messages`;
+  $("table-note").textContent = rows.length > TABLE_ROWS ? `The table shows ${TABLE_ROWS.toLocaleString()} of ${what}; the CSV download and the report have all of them.`
+    : (flaggedOnly && !rows.length && state.rows.length ? "No message was flagged as a refusal: untick 'Flagged only' to see them all." : `Showing ${what}.`);
 }
 
 let chartPending = false;
 function scheduleChart() {
   if (chartPending) return;
   chartPending = true;
-  requestAnimationFrame(() => { chartPending = false; drawChart(); });
+  requestAnimationFrame(() => { chartPending = false; drawChart(); drawTable(); });
 }
 
 async function upload(event) {
@@ -426,9 +476,9 @@ async function upload(event) {
       if (item.columns) state.columns = item.columns;
       else if (item.row) {
         const row = item.row;
-        const keep = state.rows.length < TABLE_ROWS;
-        addRow(row, state.rows.length);
-        if (!keep) delete row.text;  // only the rows in the table can be corrected; keep memory flat
+        row._index = state.rows.length;
+        if (row.text && state.texts < KEEP_TEXTS && !row.error && !row.skipped) state.texts++;
+        else delete row.text;  // rows without their text cannot be corrected here; keep memory flat
         state.rows.push(row);
       } else if (item.summary) state.summary = item.summary;
       else if (item.error) throw new Error(item.error);
@@ -445,13 +495,14 @@ async function upload(event) {
     }
     handle(buffer + decoder.decode());
     drawChart();
+    drawTable();
     const s = state.summary;
     progress.textContent = s ? `Done: ${s.rows.toLocaleString()} messages from ${s.filename} in ${s.seconds.toFixed(1)} s.` : "Done.";
-    $("download-btn").disabled = state.rows.length === 0;
+    $("download-btn").disabled = $("report-btn").disabled = state.rows.length === 0;
   } catch (e) {
     show($("upload-error"), e.message);
     progress.textContent = state.rows.length ? `Stopped after ${state.rows.length} messages.` : "";
-    if (state.rows.length) { drawChart(); $("download-btn").disabled = false; }
+    if (state.rows.length) { drawChart(); drawTable(); $("download-btn").disabled = $("report-btn").disabled = false; }
   } finally {
     button.disabled = false;
   }
@@ -463,21 +514,56 @@ function csvCell(v) {
   return /[",\r\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
 }
 
-function downloadCSV() {
-  const cols = state.columns.length ? state.columns : state.info.score_columns;
+function scoredCSV(withText) {
+  const cols = (state.columns.length ? state.columns : state.info.score_columns).slice();
+  if (withText && !cols.includes("text")) cols.push("text");
   const lines = [cols.map(csvCell).join(",")];
   for (const row of state.rows) lines.push(cols.map((c) => csvCell(row[c])).join(","));
-  const blob = new Blob([lines.join("\r\n") + "\r\n"], {type: "text/csv;charset=utf-8"});
-  const name = ((state.summary && state.summary.filename) || "messages").replace(/\.[^.]*$/, "") + "-scored.csv";
+  return new Blob([lines.join("\r\n") + "\r\n"], {type: "text/csv;charset=utf-8"});
+}
+
+function stem() { return ((state.summary && state.summary.filename) || "messages").replace(/\.[^.]*$/, ""); }
+
+function save(blob, name) {
   const a = el("a", {href: URL.createObjectURL(blob), download: name});
   document.body.append(a);
   a.click();
   setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
 }
 
+function downloadCSV() { save(scoredCSV(false), stem() + "-scored.csv"); }
+
+async function downloadReport() {
+  // the server turns the scored rows into the same page as 'negclass report'
+  const status = $("report-status");
+  const button = $("report-btn");
+  button.disabled = true;
+  status.textContent = "Building the report…";
+  const form = new FormData();
+  form.append("file", scoredCSV(true), stem() + "-scored.csv");
+  try {
+    let response;
+    try {
+      response = await fetch("/api/report", {method: "POST", body: form});
+    } catch (e) {
+      throw new Error("Cannot reach negclass: is 'negclass serve' still running?");
+    }
+    if (!response.ok) throw new Error(await problem(response));
+    save(await response.blob(), stem() + "-report.html");
+    status.textContent = "Report downloaded: open it in any browser, it needs no connection.";
+  } catch (e) {
+    status.textContent = e.message;
+  } finally {
+    button.disabled = false;
+  }
+}
+
 $("upload-form").addEventListener("submit", upload);
 window.addEventListener("resize", () => { if (!$("batch").hidden && state.info) scheduleChart(); });
 $("download-btn").addEventListener("click", downloadCSV);
+$("report-btn").addEventListener("click", downloadReport);
+$("flagged-only").addEventListener("change", () => { if (state.rows.length) drawTable(); });
+$("sort").addEventListener("change", () => { if (state.rows.length) drawTable(); });
 $("file").addEventListener("change", () => show($("upload-error"), checkFile($("file").files[0])));
 const drop = $("drop");
 drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
