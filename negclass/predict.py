@@ -92,10 +92,12 @@ class Model:
         return result
 
     def classify_many(self, texts: Iterable[str], *, batch_size: int = 256,
-                      html: bool | None = None, explain: bool = True) -> Iterator[Classification]:
+                      html: bool | None = None, explain: bool | str = True) -> Iterator[Classification]:
         """Classify a stream of texts in batches, yielding one result per text, in order.
 
         An empty text yields a result with ``error`` set instead of stopping the stream.
+        ``explain`` finds the evidence for every result (True), for none (False), or only for
+        the results that are refusals ("flagged").
         """
         it = iter(texts)
         while True:
@@ -105,7 +107,7 @@ class Model:
             yield from self._classify_batch(batch, html, explain)
 
     # -- internals -----------------------------------------------------------------------
-    def _classify_batch(self, texts: list, html, explain: bool) -> list[Classification]:
+    def _classify_batch(self, texts: list, html, explain: bool | str) -> list[Classification]:
         cleaned = [preprocess.clean(t if isinstance(t, str) else "", html=html) for t in texts]
         ok = [i for i, c in enumerate(cleaned) if c.text.strip()]
         results: list[Classification] = [_error("empty text: nothing to classify")] * len(texts)
@@ -121,8 +123,9 @@ class Model:
             confidence = float(p[self.reasons.index(reason)])
             margin = float(p[order[0]] - p[order[1]])
             low = confidence < self.min_confidence or margin < self.min_margin or reason != self.reasons[order[0]]
+            wanted = explain is True or (explain == "flagged" and reason != taxonomy.NONE)
             evidence = (self._evidence(parsed[row], X[row], reason, signal, texts[i], cleaned[i], starts[row])
-                        if explain else [])
+                        if wanted else [])
             results[i] = Classification(
                 reason=reason, signal=signal, confidence=round(confidence, 4),
                 probabilities={r: round(float(v), 4) for r, v in zip(self.reasons, p)},

@@ -181,9 +181,11 @@ class Summary:
 
 
 def score_messages(model: Model, messages: list[Message], me: Me = Me(), batch_size: int = 256,
-                   explain: bool = True) -> list[dict]:
-    """Rows for a list of messages, in order: our own ones skipped, the rest classified (with
-    evidence unless ``explain`` is false)."""
+                   explain: bool | str = "flagged") -> list[dict]:
+    """Rows for a list of messages, in order: our own ones skipped, the rest classified. Evidence
+    is found for the flagged rows (``explain="flagged"``, the default: the phrases behind a
+    refusal are what a reviewer reads, and finding them costs time), for every row
+    (``explain=True``) or for none (``False``)."""
     todo: dict[bool | None, list[int]] = {}
     skipped = set()
     for i, m in enumerate(messages):

@@ -183,10 +183,16 @@ def test_every_classified_row_has_snippet_evidence_and_tactic_titles(model):
     ok = [r for r in rows if not r["error"] and not r["skipped"]]
     english = {r["id"] for r in ok if r["source"].endswith(("box.mbox", "thread.mbox", "table.csv"))}
     assert len(english) >= 6
+    flagged = [r for r in ok if r["reason"] != "none"]
+    assert flagged and any(r["id"] in english for r in flagged)
     for r in ok:
-        # evidence: the phrases that pushed towards the reason; a text in a language the model does not
-        # read (the German reply) may have none
-        assert r["snippet"] and len(r["snippet"]) <= 200 and (r["evidence"] or r["id"] not in english), r["id"]
+        # evidence: the phrases that pushed towards a refusal, found for flagged rows only; a text in a
+        # language the model does not read (the German reply) may have none
+        assert r["snippet"] and len(r["snippet"]) <= 200, r["id"]
+        if r["reason"] != "none":
+            assert r["evidence"] or r["id"] not in english, r["id"]
+        else:
+            assert not r["evidence"], r["id"]
         assert r["snippet"].rstrip("…")[:50] in " ".join(r["text"].split())
         assert r["model"]
         if r["reason"] != "none":

@@ -533,7 +533,10 @@ def test_jsonl_upload_is_scored_and_checked(client):
     lines = b'{"id": "a", "text": "We are happy with our current supplier."}\n{"id": "b", "text": "See you Tuesday."}\n'
     r = client.post("/api/score", files={"file": ("t.jsonl", lines, "application/x-ndjson")})
     assert r.status_code == 200 and [row["id"] for row in r.json()["rows"]] == ["a", "b"]
-    assert all(row["snippet"] and row["evidence"] for row in r.json()["rows"])
+    rows = r.json()["rows"]
+    assert all(row["snippet"] for row in rows)
+    # evidence is found for the flagged rows only
+    assert all(bool(row["evidence"]) == (row["reason"] != "none") for row in rows)
     bad = client.post("/api/score", files={"file": ("t.jsonl", b'{"body": "x"}\n', "application/x-ndjson")})
     _ok_problem(bad, 422)
     assert "no field 'text'" in bad.json()["detail"]
