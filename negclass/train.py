@@ -320,11 +320,14 @@ def _with_heldout_rows(te: pd.DataFrame, heldout_files, data_files, split: dict,
 
 
 def _select(selection: list[dict], tolerance: float) -> dict:
-    """The best candidate by CV macro-F1; among those within ``tolerance`` of it, one without
-    character n-grams is preferred: they carry a writer's style, and real mail punishes that."""
+    """The best candidate by CV macro-F1; among those within ``tolerance`` of it, the simplest is
+    preferred: one without character n-grams (they carry a writer's style, and real mail punishes
+    that), then the most regularised (smallest C), then one model over two (``joint`` before
+    ``two_stage``), then the best CV macro-F1."""
     top = max(s["cv_macro_f1"] for s in selection)
     close = [s for s in selection if s["cv_macro_f1"] >= top - tolerance]
-    return max(close, key=lambda s: (not s["use_chars"], round(s["cv_macro_f1"], 4), s["cv_signal_accuracy"] or 0))
+    return max(close, key=lambda s: (not s["use_chars"], -s["C"], s["signal_mode"] == "joint",
+                                     round(s["cv_macro_f1"], 4), s["cv_signal_accuracy"] or 0))
 
 
 def _classifier(linear: tuple[str, float], mode: str, cfg: TrainConfig, threshold=None) -> ReasonSignalClassifier:
