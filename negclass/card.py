@@ -84,6 +84,13 @@ def model_card(meta: dict, metrics: dict) -> str:
                   "the `#` bar the share that annotators labelled a refusal. A calibrated model puts "
                   "the `|` at the end of the bar.", ""]
         lines += reliability_chart(test["refusal_reliability"])
+    audit = metrics.get("reserve_audit")
+    if audit:
+        lines += ["## Precision at the top of unlabelled real mail", "",
+                  f"The {audit['n']} messages the model ranks highest in the reserve ({audit['reserve']} real "
+                  "messages never labelled or trained on), read by two annotators who saw only the guideline "
+                  f"and the text: **{audit['both']} of {audit['n']}** are refusals or stalls by both readers, "
+                  f"{audit['either']} by at least one. Verdicts: `{audit['file']}`.", ""]
     lines += ["## Model selection (cross-validation)", ""]
     search = meta.get("search")
     if search and search["folds"] != meta["config"]["cv_folds"]:

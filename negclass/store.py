@@ -89,6 +89,22 @@ def save(out_dir: Path, pipeline, meta: dict, metrics: dict, card: str) -> Path:
     return out_dir
 
 
+def add_metrics(model_dir: Path, key: str, block: dict) -> None:
+    """Record a figure measured after training (``metrics[key] = block``) in a model directory:
+    the metrics, the card rebuilt from them, and the manifest are rewritten; the pipeline and the
+    metadata are not touched. The directory is verified first."""
+    from .card import model_card
+
+    model_dir = Path(model_dir)
+    verify(model_dir)
+    meta = read_json(model_dir, META)
+    metrics = {**read_json(model_dir, METRICS), key: block}
+    atomic_write_text(model_dir / METRICS, json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+    atomic_write_text(model_dir / CARD, model_card(meta, metrics))
+    manifest = {name: sha256_file(model_dir / name) for name in (PIPELINE, META, METRICS, CARD)}
+    atomic_write_text(model_dir / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+
+
 def verify(model_dir: Path) -> dict:
     """Check every file against the manifest; return the manifest or raise ``ModelError``."""
     model_dir = Path(model_dir)

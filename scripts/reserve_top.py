@@ -6,7 +6,8 @@ The reserve is every message of the given mailboxes with ``int(sha256(Message-ID
 the top N for blind reading; step 2 reads two annotators' verdicts and writes the audit table.
 
     python scripts/reserve_top.py rank MBOX [MBOX.gz ...] --top 20 --out top.jsonl [--model DIR]
-    python scripts/reserve_top.py verdicts top.jsonl R1.jsonl R2.jsonl --out data/audit/precision_at_20.csv
+    python scripts/reserve_top.py verdicts top.jsonl R1.jsonl R2.jsonl --out data/audit/precision_at_20.csv \
+        [--model models/default]     # also records the figure in the model's metrics and card
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import negclass  # noqa: E402
-from negclass import ingest, preprocess  # noqa: E402
+from negclass import ingest, preprocess, store  # noqa: E402
 from mine_pool import reserved  # noqa: E402
 
 
@@ -52,7 +53,8 @@ def rank(args) -> int:
         for rank_, (p, k, r) in enumerate(top, 1):
             text = preprocess.clean(msgs[k].text, html=msgs[k].html).text
             f.write(json.dumps({"id": f"top{rank_:02d}", "message_id": msgs[k].id, "p_refusal": round(p, 4),
-                                "reason": r.reason, "signal": r.signal, "text": text}, ensure_ascii=False) + "\n")
+                                "reason": r.reason, "signal": r.signal, "reserve_size": len(scored), "text": text},
+                               ensure_ascii=False) + "\n")
     return 0
 
 
@@ -76,6 +78,12 @@ def verdicts(args) -> int:
     tmp.replace(args.out)
     either = sum(r["genuine"] != "no" for r in rows)
     print(f"precision at {len(rows)}: {both}/{len(rows)} genuine by both readers, {either}/{len(rows)} by at least one")
+    if args.model:  # the figure goes into the model's metrics and card
+        reserve = top[0].get("reserve_size") if top else None
+        store.add_metrics(args.model, "reserve_audit", {"n": len(rows), "both": both, "either": either,
+                                                        "reserve": reserve, "file": str(args.out.resolve().relative_to(ROOT))
+                                                        if args.out.resolve().is_relative_to(ROOT) else str(args.out)})
+        print(f"recorded in {args.model}")
     return 0
 
 
@@ -91,6 +99,7 @@ def main() -> int:
     v.add_argument("top", type=Path)
     v.add_argument("verdicts", type=Path, nargs=2)
     v.add_argument("--out", type=Path, required=True)
+    v.add_argument("--model", type=Path, help="also record the figure in this model's metrics and card")
     args = ap.parse_args()
     return rank(args) if args.cmd == "rank" else verdicts(args)
 

@@ -89,3 +89,16 @@ def test_model_folders_and_written_files_follow_the_umask(tmp_path, umask):
     assert stat.S_IMODE(out.stat().st_mode) == 0o777 & ~umask
     assert {stat.S_IMODE(p.stat().st_mode) for p in out.iterdir()} == {0o666 & ~umask}
     assert stat.S_IMODE((tmp_path / "x.txt").stat().st_mode) == 0o666 & ~umask
+
+
+def test_a_figure_measured_after_training_goes_into_metrics_card_and_manifest(tiny_model_dir, tmp_path):
+    d = tmp_path / "m"
+    shutil.copytree(tiny_model_dir, d)
+    pipeline_before = (d / store.PIPELINE).read_bytes()
+    store.add_metrics(d, "reserve_audit", {"n": 20, "both": 3, "either": 5, "reserve": 1000, "file": "audit.csv"})
+    store.verify(d)  # the manifest matches the rewritten files
+    assert store.read_json(d, store.METRICS)["reserve_audit"]["both"] == 3
+    card = (d / store.CARD).read_text()
+    assert "Precision at the top of unlabelled real mail" in card and "**3 of 20**" in card
+    assert (d / store.PIPELINE).read_bytes() == pipeline_before
+    negclass.load_model(d).classify("We are happy with our current supplier, thanks.")
