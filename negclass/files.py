@@ -8,6 +8,7 @@ less the umask (with umask 022: 0644 / 0755; with umask 077 they stay private).
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 
@@ -38,3 +39,20 @@ def follow_umask(path: Path, directory: bool = False) -> None:
             os.chmod(os.path.join(root, d), 0o777 & ~mask)
         for f in files:
             os.chmod(os.path.join(root, f), 0o666 & ~mask)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write a file so that readers see the old or the new content, never half of it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        follow_umask(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -15,8 +15,6 @@ from __future__ import annotations
 import csv
 import html
 import json
-import os
-import tempfile
 import time
 from collections import Counter, defaultdict
 from datetime import datetime, timezone
@@ -25,6 +23,7 @@ from pathlib import Path
 
 from . import playbook, taxonomy
 from .errors import NegclassError
+from .files import atomic_write_text
 
 MAX_FLAGGED = 20_000     # flagged messages kept whole (the most likely first)
 SAMPLE_REST = 1_000      # other classified messages kept as a sample
@@ -247,20 +246,8 @@ def render(data: dict) -> str:
 
 
 def write(page: str, out: Path) -> None:
-    """Write atomically: a temp file beside ``out``, renamed over it."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(page)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # a page to share, not a private temp file
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write atomically (a temp file beside ``out``, renamed over it), with the mode the umask gives."""
+    atomic_write_text(Path(out), page)
 
 
 def report(scored: Path, out: Path, *, max_flagged: int = MAX_FLAGGED, sample_rest: int = SAMPLE_REST) -> dict:

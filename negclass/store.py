@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 from .errors import ModelError
-from .files import follow_umask
+from .files import atomic_write_text, follow_umask  # noqa: F401  (atomic_write_text: used here and by callers)
 
 PIPELINE = "pipeline.joblib"
 META = "meta.json"
@@ -40,23 +40,6 @@ def sha256_file(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write a file so that readers see the old or the new content, never half of it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        follow_umask(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save(out_dir: Path, pipeline, meta: dict, metrics: dict, card: str) -> Path:

@@ -59,11 +59,24 @@ def test_shipped_model_beats_both_baselines_on_the_heldout_split():
 def test_selection_prefers_stance_features_on_a_near_tie():
     from negclass.train import _select
 
-    rows = [{"use_chars": True, "cv_macro_f1": 0.903, "cv_signal_accuracy": 0.9},
-            {"use_chars": False, "cv_macro_f1": 0.900, "cv_signal_accuracy": 0.9},
-            {"use_chars": False, "cv_macro_f1": 0.880, "cv_signal_accuracy": 0.9}]
+    base = {"C": 1.0, "signal_mode": "joint", "cv_signal_accuracy": 0.9}
+    rows = [{**base, "use_chars": True, "cv_macro_f1": 0.903},
+            {**base, "use_chars": False, "cv_macro_f1": 0.900},
+            {**base, "use_chars": False, "cv_macro_f1": 0.880}]
     assert _select(rows, 0.005) is rows[1]
     assert _select(rows, 0.0) is rows[0]
+
+
+def test_selection_prefers_the_simplest_model_on_a_near_tie():
+    from negclass.train import _select
+
+    rows = [{"use_chars": False, "C": 3.0, "signal_mode": "two_stage", "cv_macro_f1": 0.804, "cv_signal_accuracy": 0.93},
+            {"use_chars": False, "C": 1.0, "signal_mode": "two_stage", "cv_macro_f1": 0.801, "cv_signal_accuracy": 0.93},
+            {"use_chars": False, "C": 1.0, "signal_mode": "joint", "cv_macro_f1": 0.800, "cv_signal_accuracy": 0.94},
+            {"use_chars": False, "C": 0.3, "signal_mode": "joint", "cv_macro_f1": 0.790, "cv_signal_accuracy": 0.94}]
+    assert _select(rows, 0.005) is rows[2]   # smallest C within the tolerance, then one model over two
+    assert _select(rows, 0.0) is rows[0]     # no tolerance: the best CV macro-F1
+    assert _select(rows, 0.02) is rows[3]
 
 
 @pytest.mark.slow
