@@ -102,7 +102,7 @@ def model_card(meta: dict, metrics: dict) -> str:
         lines.append(f"| {s['linear']} | {s['C']} | {s['signal_mode']} | {s['use_chars']} | {_f(s['cv_macro_f1'])} | "
                      f"{_f(s['cv_signal_accuracy'])} |")
     lines += ["", "## Limits",
-              "- English only; trained mostly on written examples plus a few hundred real business emails.",
+              "- English only; trained on written examples, real business emails of one company (2000-2002) read by two annotators, and minimal pairs edited from them.",
               "- Real mail is ambiguous: people disagree on refusal versus tough-but-engaged, and so does the model.",
               "- Sees one message at a time, without the thread's history or who the parties are.",
               "- Low-confidence results should be read, not acted on automatically.", ""]
