@@ -414,14 +414,21 @@ def _units_maildir(path: Path) -> Iterator[RawMail | Message]:
         yield RawMail(raw, f"{path}#{f.name.split(':', 1)[0]}", str(f))
 
 
-def _units_eml(path: Path) -> Iterator[RawMail | Message]:
+def _read_one_file(path: Path) -> bytes | Message:
+    """The bytes of a file holding one message, or an error row (too large, unreadable)."""
     try:
-        if path.stat().st_size > MAX_MESSAGE_BYTES:
-            yield _too_large(str(path), str(path), path.stat().st_size)
-            return
-        raw = path.read_bytes()
+        size = path.stat().st_size
+        if size > MAX_MESSAGE_BYTES:
+            return _too_large(str(path), str(path), size)
+        return path.read_bytes()
     except OSError as exc:
-        yield Message(str(path), str(path), error=f"cannot read: {exc.strerror}")
+        return Message(str(path), str(path), error=f"cannot read: {exc.strerror}")
+
+
+def _units_eml(path: Path) -> Iterator[RawMail | Message]:
+    raw = _read_one_file(path)
+    if isinstance(raw, Message):
+        yield raw
         return
     if looks_binary(raw):
         yield Message(str(path), str(path), error=BINARY)
@@ -500,13 +507,9 @@ def _units_msg(path: Path, strict: bool = True) -> Iterator[Message]:
 
 
 def _read_txt(path: Path) -> Iterator[Message]:
-    try:
-        if path.stat().st_size > MAX_MESSAGE_BYTES:
-            yield _too_large(str(path), str(path), path.stat().st_size)
-            return
-        raw = path.read_bytes()
-    except OSError as exc:
-        yield Message(str(path), str(path), error=f"cannot read: {exc.strerror}")
+    raw = _read_one_file(path)
+    if isinstance(raw, Message):
+        yield raw
         return
     text, error = read_text_bytes(raw)
     yield Message(str(path), str(path), text=text, error=error)
