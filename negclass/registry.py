@@ -112,17 +112,10 @@ def resolve(spec: str | Path) -> Path:
 
 
 def check(model_dir: Path) -> dict:
-    """Everything ``store.load`` checks, without unpickling: manifest, format, scikit-learn version."""
-    import sklearn
-
+    """Everything ``store.load`` checks, without unpickling: manifest, format, package versions."""
     store.verify(model_dir)
     meta = store.read_json(model_dir, store.META)
-    if meta.get("format") != store.FORMAT:
-        raise ModelError(f"{model_dir} uses model format {meta.get('format')}, this negclass reads {store.FORMAT}; retrain it")
-    made_with = meta.get("versions", {}).get("scikit-learn", "")
-    if made_with.split(".")[:2] != sklearn.__version__.split(".")[:2]:
-        raise ModelError(f"{model_dir} was made with scikit-learn {made_with}, but {sklearn.__version__} is installed; "
-                         "retrain it with 'negclass train' or install that scikit-learn version")
+    store.check_meta(model_dir, meta)
     return meta
 
 

@@ -116,20 +116,43 @@ def read_json(model_dir: Path, name: str) -> dict:
     return json.loads((Path(model_dir) / name).read_text("utf-8"))
 
 
+# the packages whose version decides what a saved model computes: scikit-learn unpickles the
+# pipeline; spaCy and its lookup tables make the lemmas every feature is built from
+MODEL_PACKAGES = ("scikit-learn", "spacy", "spacy-lookups-data")
+
+
+def installed_version(package: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return ""
+
+
+def check_meta(model_dir: Path, meta: dict) -> None:
+    """The one check of a model's format and of the versions it was made with (same minor
+    version of each of ``MODEL_PACKAGES`` that the model recorded); ``ModelError`` says how to fix."""
+    if meta.get("format") != FORMAT:
+        raise ModelError(f"{model_dir} uses model format {meta.get('format')}, this negclass reads {FORMAT}; retrain it")
+    for package in MODEL_PACKAGES:
+        made_with = meta.get("versions", {}).get(package)
+        if made_with is None:  # not recorded by older models
+            continue
+        have = installed_version(package)
+        if made_with.split(".")[:2] != have.split(".")[:2]:
+            raise ModelError(f"{model_dir} was made with {package} {made_with}, but {have or 'none'} is installed; "
+                             f"retrain it with 'negclass train --out {model_dir}' or install {package}=={made_with}")
+
+
 def load(model_dir: Path):
     """Verify, then load ``(pipeline, meta)`` from a model directory."""
     import joblib
-    import sklearn
 
     model_dir = Path(model_dir)
     verify(model_dir)
     meta = read_json(model_dir, META)
-    if meta.get("format") != FORMAT:
-        raise ModelError(f"{model_dir} uses model format {meta.get('format')}, this negclass reads {FORMAT}; retrain it")
-    made_with = meta.get("versions", {}).get("scikit-learn", "")
-    if made_with.split(".")[:2] != sklearn.__version__.split(".")[:2]:
-        raise ModelError(f"{model_dir} was made with scikit-learn {made_with}, but {sklearn.__version__} is installed; "
-                         f"retrain it with 'negclass train --out {model_dir}' or install scikit-learn=={made_with}")
+    check_meta(model_dir, meta)
     try:
         pipeline = joblib.load(model_dir / PIPELINE)
     except Exception as exc:  # a verified file that still fails is a version problem

@@ -297,6 +297,7 @@ def train(data_files: list[Path] | None = None, out_dir: Path | None = None, *, 
                  "train": _counts(tr), "heldout": _counts(te),
                  **({"per_file": {s.path.name: s.used for s in summaries}} if added else {})},
         "versions": {"negclass": _version(), "scikit-learn": sklearn.__version__, "spacy": spacy.__version__,
+                     "spacy-lookups-data": store.installed_version("spacy-lookups-data"),
                      "numpy": np.__version__, "pandas": pd.__version__},
     }
     out_dir = Path(out_dir) if out_dir else store.shipped_model_dir()

@@ -39,17 +39,33 @@ def test_truncated_and_missing_files(tiny_model_dir, tmp_path):
         negclass.load_model(tmp_path / "absent")
 
 
-def test_other_sklearn_version_says_how_to_fix(tiny_model_dir, tmp_path):
+def _with_version(tiny_model_dir, tmp_path, package, made_with):
     copy = tmp_path / "m"
     shutil.copytree(tiny_model_dir, copy)
     meta = json.loads((copy / "meta.json").read_text())
-    meta["versions"]["scikit-learn"] = "0.24.2"
+    meta["versions"][package] = made_with
     (copy / "meta.json").write_text(json.dumps(meta))
     manifest = json.loads((copy / "manifest.json").read_text())
     manifest["meta.json"] = store.sha256_file(copy / "meta.json")
     (copy / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(ModelError, match="scikit-learn 0.24.2.*retrain"):
+    return copy
+
+
+@pytest.mark.parametrize("package", ["scikit-learn", "spacy", "spacy-lookups-data"])
+def test_other_version_of_a_model_package_says_how_to_fix(tiny_model_dir, tmp_path, package):
+    from negclass import registry
+
+    copy = _with_version(tiny_model_dir, tmp_path, package, "0.24.2")
+    with pytest.raises(ModelError, match=f"{package} 0.24.2.*retrain"):
         negclass.load_model(copy)
+    with pytest.raises(ModelError, match=f"{package} 0.24.2"):   # the registry runs the same check
+        registry.check(copy)
+
+
+def test_the_training_run_records_the_lookup_tables_version(tiny_model_dir):
+    versions = store.read_json(tiny_model_dir, store.META)["versions"]
+    assert versions["spacy-lookups-data"] == store.installed_version("spacy-lookups-data") != ""
+    store.check_meta(tiny_model_dir, store.read_json(tiny_model_dir, store.META))   # the same versions pass
 
 
 def test_save_replaces_atomically_and_keeps_old_on_failure(tiny_model_dir, tmp_path, monkeypatch):
