@@ -34,7 +34,7 @@ import pandas as pd
 
 from . import taxonomy
 from .errors import DataError
-from .ingest import not_utf8
+from .ingest import csv_records, not_utf8
 
 COLUMNS = ["id", "text", "reason", "signal", "channel", "source", "difficulty", "sector", "message_id", "kind"]
 CORRECT_REASON, CORRECT_SIGNAL, CONFIRMED = "correct_reason", "correct_signal", "confirmed"
@@ -82,11 +82,7 @@ def _csv_rows(path: Path, text: str):
         if not header or not any(h.strip() for h in header):
             raise DataError(path, 1, "empty file or empty header line; expected a header such as 'text,reason'")
         header = [h.strip() for h in header]
-        start = reader.line_num + 1
-        for record in reader:
-            lineno, start = start, reader.line_num + 1
-            if not any(field.strip() for field in record):
-                continue
+        for lineno, record in csv_records(reader):
             if len(record) > len(header):
                 if any(field.strip() for field in record[len(header):]):
                     raise DataError(path, lineno, f"{len(record)} fields but the header has {len(header)} "

@@ -673,11 +673,7 @@ def _csv_rows(path: Path, make) -> Iterator[Message]:
             if not header:
                 return
             header = [h.strip() for h in header]
-            start = reader.line_num + 1
-            for record in reader:
-                lineno, start = start, reader.line_num + 1
-                if not any(field.strip() for field in record):
-                    continue
+            for lineno, record in csv_records(reader):
                 if len(record) != len(header):
                     yield Message(f"{path}#{i}", str(path),
                                   error=f"line {lineno}: {len(record)} fields but the header has {len(header)} "
@@ -687,6 +683,16 @@ def _csv_rows(path: Path, make) -> Iterator[Message]:
                 i += 1
         except csv.Error as exc:
             yield Message(f"{path}#{i}", str(path), error=f"line {reader.line_num}: cannot read as CSV ({exc})")
+
+
+def csv_records(reader) -> Iterator[tuple[int, list[str]]]:
+    """``(line where the record starts, fields)`` of each non-blank record after the header of a
+    ``csv.reader``; a quoted field may span lines, so the start is tracked, not the current line."""
+    start = reader.line_num + 1
+    for record in reader:
+        lineno, start = start, reader.line_num + 1
+        if any(field.strip() for field in record):
+            yield lineno, record
 
 
 def _opt(value) -> str | None:

@@ -444,13 +444,7 @@ def create_app(model=None, *, model_path=None, corrections_path: Path | None = N
         tmpdir = Path(tempfile.mkdtemp(prefix="negclass-report-"))
         try:
             path = tmpdir / f"scored{suffix}"
-            size = 0
-            with open(path, "wb") as out:
-                while chunk := file.file.read(MB):
-                    size += len(chunk)
-                    if size > max_upload_bytes:
-                        raise _TooLarge(max_upload_bytes)
-                    out.write(chunk)
+            _copy_capped(file, path, max_upload_bytes)
             try:
                 rows = report.read_scored(path)
             except NegclassError as exc:
@@ -473,6 +467,18 @@ def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:80] or "scored"
 
 
+def _copy_capped(file: UploadFile, path: Path, limit: int) -> int:
+    """Copy an upload to ``path`` a megabyte at a time; more than ``limit`` bytes is refused. Returns the size."""
+    size = 0
+    with open(path, "wb") as out:
+        while chunk := file.file.read(MB):
+            size += len(chunk)
+            if size > limit:
+                raise _TooLarge(limit)
+            out.write(chunk)
+    return size
+
+
 def _save_upload(file: UploadFile, tmpdir: Path, limit: int, text_column: str) -> tuple[Path, str, str]:
     """Copy the upload to ``tmpdir`` (checking size and type on the way); ``(path, kind, filename)``."""
     filename = Path(file.filename or "").name
@@ -483,13 +489,7 @@ def _save_upload(file: UploadFile, tmpdir: Path, limit: int, text_column: str) -
         raise HTTPException(415, f"Cannot score {what}: upload an email (.eml), a mailbox (.mbox), "
                                  "an Outlook message (.msg), a CSV table (.csv) or JSON lines (.jsonl).")
     path = tmpdir / f"upload{suffix}"
-    size = 0
-    with open(path, "wb") as out:
-        while chunk := file.file.read(MB):
-            size += len(chunk)
-            if size > limit:
-                raise _TooLarge(limit)
-            out.write(chunk)
+    size = _copy_capped(file, path, limit)
     if size == 0:
         raise HTTPException(422, f"{filename} is empty.")
     with open(path, "rb") as fh:
