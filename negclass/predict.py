@@ -136,7 +136,8 @@ class Model:
 
     def _read_windows(self, texts: list[str]):
         """Probabilities of cleaned texts, reading each whole: a long text is read in windows
-        (``preprocess.windows``) and answered by the window most likely to be a refusal.
+        (``preprocess.windows``) and answered by the window most likely to be a refusal, its odds
+        divided by the number of windows (``many_chances``).
 
         Returns one row per text: probabilities, feature row and parse of the chosen window, and
         the window's start in the text."""
@@ -157,7 +158,9 @@ class Model:
             if k not in best or proba[j, none] < proba[best[k], none]:
                 best[k] = j
         rows = [best[k] for k in range(len(texts))]
-        return proba[rows], X[rows], [parsed[j] for j in rows], [starts[j] for j in rows]
+        n_windows = np.bincount(owner, minlength=len(texts))
+        return (many_chances(proba[rows], n_windows, none), X[rows], [parsed[j] for j in rows],
+                [starts[j] for j in rows])
 
     def probabilities(self, texts: list[str]) -> np.ndarray:
         """Reason probabilities (columns in ``reasons`` order) of already cleaned texts."""
@@ -235,6 +238,23 @@ class Model:
 
 _NEGATION_AFTER = re.compile(r"(?:n[\'\u2019]t|\s+(?:not|never)\b)", re.IGNORECASE)
 _NEGATION_BEFORE = re.compile(r"\b(?:not|never|no|cannot|\w+n[\'\u2019]t)\s+$", re.IGNORECASE)
+
+
+def many_chances(proba: np.ndarray, n_windows: np.ndarray, none: int) -> np.ndarray:
+    """Probabilities of texts answered by the best of ``n_windows`` windows, corrected for the
+    chances a long text had: the odds of a refusal in the best window are divided by the number
+    of windows (a text read in one window is unchanged), and the refusal reasons keep their
+    proportions. Without this, the longest texts (news digests, forwarded articles) would rank
+    highest only because they were read many times."""
+    n = np.asarray(n_windows, dtype=float)
+    if (n <= 1).all():
+        return proba
+    p_ref = np.clip(1.0 - proba[:, none], 1e-9, 1 - 1e-9)
+    odds = p_ref / (1.0 - p_ref) / np.maximum(n, 1.0)
+    new = odds / (1.0 + odds)
+    out = proba * (new / p_ref)[:, None]
+    out[:, none] = 1.0 - new
+    return out
 
 
 def _with_negation(text: str, a: int, b: int) -> tuple[int, int]:

@@ -12,7 +12,7 @@ Pattern hits are taken with the most declining phrases first, the rest in a fixe
 
 ``pairs`` picks train-split messages of a length an edit fits in (never test or dev: pairs are
 training data) and writes ``WORKDIR/pairs/src/pNN.jsonl`` items with a signal, a placement and a
-tone spread evenly, plus ``WORKDIR/pairs/pid_mid.json`` (pair id -> Message-ID) for
+tone (and with ``--deal-hints`` a kind of deal) spread evenly, plus ``WORKDIR/pairs/pid_mid.json`` (pair id -> Message-ID) for
 ``scripts/build_pairs.py``.
 """
 from __future__ import annotations
@@ -38,6 +38,14 @@ from negclass import taxonomy  # noqa: E402
 PERSONAL = re.compile(r"\b(love|weekend|dinner|lunch|party|wedding|baby|kids|wife|husband|mom|dad|birthday|vacation|"
                       r"golf|game|beer|drinks|miss you|hugs|sweetie|honey|church|christmas|thanksgiving|hey|hi|guys)\b",
                       re.IGNORECASE)
+# kinds of deal a pair's refusal may be about, handed out in turn: the mail of this corpus refuses
+# job applicants and recruiters, colleagues' trades and internal sign-offs as well as counterparties
+DEALS = ("a job offer, a recruiter's approach or a candidate's application",
+         "a supplier's, vendor's or consultant's proposal or contract renewal",
+         "a counterparty's terms on a trade, a supply contract or a master agreement",
+         "an internal request: a budget, a transfer, a sign-off, a change to someone's deal",
+         "a trade or sale between colleagues or friends (tickets, a car, a house, a fantasy-league player)",
+         "a request to meet, call or talk terms")
 # a quoted Lotus Notes header block left in the text: the edit could land in someone else's words
 HEADER_BLOCK = re.compile(r"^\s*(To|cc|Subject|From):", re.MULTILINE | re.IGNORECASE)
 
@@ -109,6 +117,7 @@ def cmd_pairs(args) -> int:
     rows.sort(key=lambda r: 0 if DEAL.search(r["text"].lower()) else 1)  # mail about deals first
     signals = [(reason, s) for reason in taxonomy.reasons() if reason != taxonomy.NONE for s in taxonomy.signals(reason)]
     shapes = itertools.cycle(itertools.product(("first", "buried", "reply"), ("curt", "polite")))
+    deals = itertools.cycle(DEALS)
     it = iter(rows)
     for b in range(args.start, args.start + args.batches):
         name = f"p{b:02d}"
@@ -120,7 +129,7 @@ def cmd_pairs(args) -> int:
                 pid = f"{name}-{len(out):03d}"
                 pid_mid[pid] = r["message_id"]
                 out.append({"pid": pid, "reason": reason, "signal": signal, "placement": placement,
-                            "tone": tone, "text": r["text"]})
+                            "tone": tone, **({"deal": next(deals)} if args.deal_hints else {}), "text": r["text"]})
         rng.shuffle(out)
         with open(src / f"{name}.jsonl", "w", encoding="utf-8") as f:
             for o in out:
@@ -152,6 +161,7 @@ def main() -> int:
     p.add_argument("--batches", type=int, default=1)
     p.add_argument("--start", type=int, default=3, help="number of the first batch (p03 follows p00-p02)")
     p.add_argument("--exclude", type=Path, nargs="*", default=[], help="JSONL files whose message_ids are skipped")
+    p.add_argument("--deal-hints", action="store_true", help="suggest a kind of deal per item, in turn (see DEALS)")
     p.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     return cmd_read(args) if args.cmd == "read" else cmd_pairs(args)

@@ -103,3 +103,14 @@ def test_a_refusal_at_the_end_of_a_very_long_message_is_read(model):
     assert result.text_chars == len(text.strip())
     assert result.probabilities["none"] < model.classify(filler).probabilities["none"]
     assert any(ev.start is not None and ev.start > len(filler) for ev in result.evidence)
+
+
+def test_many_chances_divides_the_odds_of_a_long_text_by_its_windows():
+    import numpy as np
+    from negclass.predict import many_chances
+    proba = np.array([[0.8, 0.1, 0.1, 0.0], [0.2, 0.4, 0.2, 0.2]])  # columns: none first here
+    out = many_chances(proba, np.array([1, 4]), none=0)
+    assert np.allclose(out[0], proba[0])                     # one window: unchanged
+    assert np.isclose(1 - out[1, 0], 0.5)                    # odds 0.8/0.2 = 4, divided by 4 -> 1
+    assert np.allclose(out[1, 1:] / out[1, 1:].sum(), proba[1, 1:] / proba[1, 1:].sum())
+    assert np.allclose(out.sum(axis=1), 1.0)
