@@ -48,7 +48,10 @@ class TrainConfig:
     low_confidence_accuracy: float = 0.95   # confident OOF predictions must be at least this accurate
     max_real_false_alarm: float = 0.05      # refusal threshold: OOF false alarms on real non-refusals at most this
     tune_false_alarm: float = 0.04          # with a real-mail tuning set: its false alarms at most this
-    tune_min_per_class: int = 3             # fewer refusals (or non-refusals) than this: no recalibration
+    # fewer refusals (or non-refusals) than this in the tuning set: no recalibration. With three real
+    # refusals among 539 messages, Platt scaling pushed every P(refusal) below 0.2 and the model
+    # flagged nothing on the real test set; ten is the least that fitted a usable slope.
+    tune_min_per_class: int = 10
     tune_min_negatives: int = 50            # fewer real non-refusals than this: their false alarms are not used
     real_weight: float = 1.0                # training weight of rows from real_weight_sources
     real_weight_sources: tuple = ("enron-mined", "enron-pool", "enron-pairs")

@@ -97,7 +97,7 @@ def test_real_mail_tuning_sets_calibration_and_threshold(tmp_path):
     from tests.conftest import FIXTURES
 
     cfg = TrainConfig(cv_folds=2, linear_grid=(("svm", 1.0),), signal_modes=("joint",), use_chars=(False,),
-                      calibration_folds=2, tune_false_alarm=0.2)
+                      calibration_folds=2, tune_false_alarm=0.2, tune_min_per_class=3)
     res = train([FIXTURES / "labelled.jsonl"], tmp_path / "m", split_file=None, config=cfg, name="t",
                 progress=lambda m: None, tune_files=[FIXTURES / "tune.jsonl"])
     tuning = res.metrics["tuning"]
@@ -107,6 +107,16 @@ def test_real_mail_tuning_sets_calibration_and_threshold(tmp_path):
     clf = joblib.load(tmp_path / "m" / "pipeline.joblib").named_steps["clf"]
     assert clf.refusal_scale_ is not None and clf.refusal_threshold == tuning["refusal_threshold"]
     assert "real_dev" in res.metrics
+
+
+def test_too_few_real_refusals_are_not_recalibrated_on(tmp_path):
+    from tests.conftest import FIXTURES
+
+    cfg = TrainConfig(cv_folds=2, linear_grid=(("svm", 1.0),), signal_modes=("joint",), use_chars=(False,),
+                      calibration_folds=2, tune_false_alarm=0.2, tune_min_per_class=7)
+    res = train([FIXTURES / "labelled.jsonl"], tmp_path / "m", split_file=None, config=cfg, name="t",
+                progress=lambda m: None, tune_files=[FIXTURES / "tune.jsonl"])
+    assert res.metrics["tuning"]["refusals"] == 6 and res.metrics["tuning"]["refusal_scale"] is None
 
 
 def test_real_tuning_without_refusals_caps_false_alarms(tmp_path):
