@@ -13,7 +13,7 @@ import textwrap
 from pathlib import Path
 
 from . import __version__
-from .errors import NegclassError
+from .errors import EmptyTextError, NegclassError
 
 EXIT_USER_ERROR = 2
 SHOWN_TACTICS = 4  # the rest are one 'negclass playbook REASON' away
@@ -213,7 +213,7 @@ def cmd_classify(args) -> int:
 
     text = _read_text(args)
     if not text.strip():
-        raise NegclassError("empty text: nothing to classify")
+        raise EmptyTextError()
     result = load_model(args.model).classify(text)
     if args.json:
         d = result.to_dict()

@@ -137,7 +137,7 @@ def to_row(msg: Message, result: Classification | None, skipped: bool = False) -
             "subject": msg.subject, "text_chars": None, "error": msg.error, "skipped": skipped}
     if result is not None and msg.error is None:
         row["text_chars"] = result.text_chars
-        row["error"] = NO_NEW_TEXT if (result.error or "").startswith("empty text") else result.error
+        row["error"] = NO_NEW_TEXT if result.empty else result.error
         if result.error is None:
             row.update(reason=result.reason, signal=result.signal, confidence=result.confidence,
                        low_confidence=result.low_confidence,

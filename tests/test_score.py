@@ -221,3 +221,15 @@ def test_cli_include_text_and_jsonl_on_standard_output(tmp_path, capsys):
     assert len(lines) == 6 and list(lines[0]) == columns() and captured.err == ""
     assert [r["id"] for r in lines] == list(frame["id"])
     assert main(["score", str(MAIL / "thread.mbox"), "--out", "-", "--resume"]) == 2
+
+
+def test_no_new_text_is_recognised_by_the_result_not_its_message(model):
+    from negclass.predict import Classification
+    from negclass.score import to_row
+
+    msg = ingest.Message("1", "s", text="> On Monday Sam wrote:\n> can we meet?\n")
+    empty, = model.classify_many([msg.text])
+    assert empty.empty and empty.error
+    assert to_row(msg, empty)["error"] == NO_NEW_TEXT
+    other = Classification(None, None, 0.0, {}, True, error="empty text, but another failure")
+    assert to_row(msg, other)["error"] == "empty text, but another failure"
