@@ -13,7 +13,7 @@ import textwrap
 from pathlib import Path
 
 from . import __version__
-from .errors import NegclassError
+from .errors import EmptyTextError, NegclassError
 
 EXIT_USER_ERROR = 2
 SHOWN_TACTICS = 4  # the rest are one 'negclass playbook REASON' away
@@ -70,18 +70,21 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--master", default="local[*]", help="Spark master URL for --engine spark (default local[*])")
     _add_model_option(p)
 
-    p = sub.add_parser("train", help="train a model on the shipped corpus plus your labelled or corrected files",
-                       description="Train on the shipped corpus plus your files (labelled CSV/JSONL/Parquet, or "
+    p = sub.add_parser("train", help="train a model on the corpus plus your labelled or corrected files",
+                       description="Train on the corpus of the source checkout (data/corpus) plus your files "
+                                   "(labelled CSV/JSONL/Parquet, or "
                                    "scored files with correct_reason/confirmed columns), compare with the current "
                                    "default on the fixed held-out rows, and make it the default if it is not worse.")
     p.add_argument("--data", type=Path, action="append", default=[], metavar="FILE",
                    help="your labelled or corrected scored file (repeatable)")
-    p.add_argument("--no-base", action="store_true", help="leave the shipped corpus (data/corpus) out")
+    p.add_argument("--no-base", action="store_true",
+                   help="leave the corpus (data/corpus of the source checkout) out")
     p.add_argument("--name", help="name of the new model (default: the date and time)")
     p.add_argument("--force", action="store_true", help="make the new model the default even if it is worse")
     p.add_argument("--out", type=Path, default=None,
                    help="write a standalone model directory here instead of registering it")
-    p.add_argument("--split", type=Path, default=None, help="held-out split file (default: data/split.csv)")
+    p.add_argument("--split", type=Path, default=None,
+                   help="held-out split file (default: data/split.csv of the source checkout)")
     p.add_argument("--report", type=Path, action="append", default=[],
                    help="also measure on this labelled file (never trained on; repeatable)")
     p.add_argument("--seed", type=int, default=0, help="random seed for the search and the model (default 0)")
@@ -210,7 +213,7 @@ def cmd_classify(args) -> int:
 
     text = _read_text(args)
     if not text.strip():
-        raise NegclassError("empty text: nothing to classify")
+        raise EmptyTextError()
     result = load_model(args.model).classify(text)
     if args.json:
         d = result.to_dict()
@@ -312,15 +315,16 @@ class _StdoutRows:
 def cmd_train(args) -> int:
     from .evaluate import format_report
     from .retrain import retrain, side_by_side
+    from .train import checkout
 
     def progress(message: str) -> None:
         print(message, file=sys.stderr)
 
     if args.no_base and not args.data:
         raise NegclassError("--no-base needs at least one --data FILE")
-    outcome = retrain(args.data, base=not args.no_base, name=args.name, out=args.out, force=args.force,
-                      split_file=args.split, reports=args.report, seed=args.seed, quick=args.quick,
-                      progress=progress)
+    outcome = retrain(args.data, corpus=checkout(), base=not args.no_base, name=args.name, out=args.out,
+                      force=args.force, split_file=args.split, reports=args.report, seed=args.seed,
+                      quick=args.quick, progress=progress)
     for key, block in outcome.train_metrics.items():
         if isinstance(block, dict) and "model" in block:
             print(format_report(block["model"], f"== {key} =="))

@@ -16,3 +16,11 @@ class DataError(NegclassError):
 
 class ModelError(NegclassError):
     """A model directory that is missing, tampered with or made by an incompatible version."""
+
+
+class EmptyTextError(NegclassError):
+    """A text with nothing of its author's to read: empty, or only quoted replies, forwarded text,
+    a signature or headers once cleaned."""
+
+    def __init__(self, message: str = "empty text: nothing to classify"):
+        super().__init__(message)

@@ -10,7 +10,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from . import playbook, preprocess, registry, store, taxonomy
-from .errors import NegclassError
+from .errors import EmptyTextError, NegclassError
 from .features import CUE_PREFIX, Parsed, transform_features
 from .playbook import Tactic
 
@@ -38,14 +38,16 @@ class Classification:
     text_chars: int = 0            # length of the cleaned text that was classified
     error: str | None = None
     text: str = ""                 # the cleaned text that was classified (the author's new text)
+    empty: bool = False            # no new text to classify (``error`` says so): an ``EmptyTextError``
 
     def to_dict(self) -> dict:
         d = asdict(self)
         return d
 
 
-def _error(message: str) -> Classification:
-    return Classification(None, None, 0.0, {}, True, error=message)
+def _empty() -> Classification:
+    """The result for a text with nothing to classify (``Model.classify`` raises ``EmptyTextError``)."""
+    return Classification(None, None, 0.0, {}, True, error=str(EmptyTextError()), empty=True)
 
 
 CONTEXT_CUES = {"negation", "deal_context"}  # cues that set the scene, never shown as evidence
@@ -85,8 +87,10 @@ class Model:
     def classify(self, text: str, *, html: bool | None = None) -> Classification:
         """Classify one text (an email, a note, a chat message)."""
         if text is None or not str(text).strip():
-            raise NegclassError("empty text: nothing to classify")
+            raise EmptyTextError()
         result = next(self.classify_many([text], html=html))
+        if result.empty:
+            raise EmptyTextError()
         if result.error:
             raise NegclassError(result.error)
         return result
@@ -95,7 +99,7 @@ class Model:
                       html: bool | None = None, explain: bool | str = True) -> Iterator[Classification]:
         """Classify a stream of texts in batches, yielding one result per text, in order.
 
-        An empty text yields a result with ``error`` set instead of stopping the stream.
+        An empty text yields a result with ``empty`` and ``error`` set instead of stopping the stream.
         ``explain`` finds the evidence for every result (True), for none (False), or only for
         the results that are refusals ("flagged").
         """
@@ -110,7 +114,7 @@ class Model:
     def _classify_batch(self, texts: list, html, explain: bool | str) -> list[Classification]:
         cleaned = [preprocess.clean(t if isinstance(t, str) else "", html=html) for t in texts]
         ok = [i for i, c in enumerate(cleaned) if c.text.strip()]
-        results: list[Classification] = [_error("empty text: nothing to classify")] * len(texts)
+        results: list[Classification] = [_empty()] * len(texts)
         if not ok:
             return results
         proba, X, parsed, starts = self._read_windows([cleaned[i].text for i in ok])

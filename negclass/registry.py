@@ -1,7 +1,7 @@
 """Where models live and which one is the default.
 
-* The shipped model is ``models/default`` in the project, read-only; its registry name is
-  ``shipped``.
+* The shipped model is package data (``negclass.models``, the project's ``models/default``;
+  ``store.shipped_model_dir``), read-only; its registry name is ``shipped``.
 * Models you train live in ``<home>/models/<name>/``, where ``<home>`` is ``$NEGCLASS_HOME`` or the
   user data directory (``platformdirs.user_data_dir("negclass")``, e.g. ``~/.local/share/negclass``).
 * ``<home>/default.json`` names the default model and the one before it (for rollback). It is
@@ -50,7 +50,7 @@ def check_name(name: str) -> str:
 
 
 def path_of(name: str) -> Path:
-    """The directory of a registered model (``shipped`` is the project's model)."""
+    """The directory of a registered model (``shipped`` is the model installed with negclass)."""
     if name == SHIPPED:
         return store.shipped_model_dir()
     return models_dir() / check_name(name)

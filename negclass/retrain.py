@@ -15,7 +15,7 @@ import pandas as pd
 from . import registry, taxonomy
 from .errors import ModelError, NegclassError
 from .evaluate import metrics_of_results
-from .train import DEFAULT_SPLIT, TrainConfig, default_data_files, train
+from .train import Corpus, TrainConfig, train
 
 # A quick search for small data sets and experiments: one setting, two folds.
 QUICK = dict(cv_folds=2, linear_grid=(("svm", 1.0),), signal_modes=("joint",), use_chars=(False,),
@@ -51,16 +51,25 @@ def not_worse(new: dict, current: dict) -> bool:
     return round(new["macro_f1"], DECIMALS) >= round(current["macro_f1"], DECIMALS)
 
 
-def retrain(extra_files: list[Path], *, base: bool = True, name: str | None = None, out: Path | None = None,
-            force: bool = False, split_file: Path | None = None, reports: list[Path] | None = None,
-            seed: int = 0, quick: bool = False, progress=print) -> Outcome:
+NO_CORPUS = ("the corpus (data/corpus) comes with a source checkout of negclass installed with "
+             "'pip install -e .', not with this install")
+
+
+def retrain(extra_files: list[Path], *, corpus: Corpus | None = None, base: bool = True, name: str | None = None,
+            out: Path | None = None, force: bool = False, split_file: Path | None = None,
+            reports: list[Path] | None = None, seed: int = 0, quick: bool = False, progress=print) -> Outcome:
+    """Train on ``extra_files`` and, with ``base``, the ``corpus`` files (``train.checkout()`` finds
+    the checkout's corpus for the command line); the corpus also gives the held-out rows, the
+    split (unless ``split_file``) and the real-mail tuning set, with or without ``base``."""
     extra_files = [Path(p) for p in extra_files or []]
-    corpus = default_data_files() if base else []
-    if base and not corpus:
-        progress("the shipped corpus (data/corpus) is not here: training on your files only")
-    files = corpus + [p for p in extra_files if p.resolve() not in {c.resolve() for c in corpus}]
+    corpus_files = corpus.files if corpus is not None and base else []
+    files = corpus_files + [p for p in extra_files if p.resolve() not in {c.resolve() for c in corpus_files}]
     if not files:
-        raise NegclassError("nothing to train on: give --data FILE (or leave out --no-base)")
+        raise NegclassError("nothing to train on: give --data FILE" +
+                            (" (or leave out --no-base)" if corpus is not None else f"; {NO_CORPUS}"))
+    if base and corpus is None:
+        progress(f"{NO_CORPUS}: training on your files only")
+    split_file = split_file or (corpus.split if corpus is not None else None)
 
     if out is None:
         name = registry.check_name(name) if name else registry.new_name()
@@ -73,7 +82,7 @@ def retrain(extra_files: list[Path], *, base: bool = True, name: str | None = No
     current_dir = registry.path_of(current_name)
 
     config = TrainConfig(seed=seed, **(QUICK if quick else {}))
-    result = train(files, out_dir, split_file=split_file or DEFAULT_SPLIT, reports=reports, config=config,
+    result = train(files, out_dir, corpus=corpus, split_file=split_file, reports=reports, config=config,
                    name=name or out_dir.name, progress=progress)
     heldout = result.heldout if result.heldout is not None else pd.DataFrame()
 
@@ -104,9 +113,9 @@ def retrain(extra_files: list[Path], *, base: bool = True, name: str | None = No
     elif problem is not None:
         promoted, why = True, f"made the default: the current default {current_name} cannot be compared (see above)"
     elif new_m is None:
-        promoted, why = False, ("kept beside, not made the default: there are no held-out rows to compare on "
-                                f"(split file {split_file or DEFAULT_SPLIT}); 'negclass models use {name}' "
-                                "or --force to use it anyway")
+        where = f"split file {split_file}" if split_file else "no split file: --split FILE names one"
+        promoted, why = False, (f"kept beside, not made the default: there are no held-out rows to compare on "
+                                f"({where}); 'negclass models use {name}' or --force to use it anyway")
     elif not_worse(new_m, current_m):
         promoted, why = True, (f"made the default: held-out macro-F1 {new_m['macro_f1']:.3f} is not worse than "
                                f"{current_m['macro_f1']:.3f} ({current_name})")

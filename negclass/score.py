@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import os
 import re
+import threading
 import time
 from collections import deque
 from contextlib import contextmanager
@@ -137,7 +138,7 @@ def to_row(msg: Message, result: Classification | None, skipped: bool = False) -
             "subject": msg.subject, "text_chars": None, "error": msg.error, "skipped": skipped}
     if result is not None and msg.error is None:
         row["text_chars"] = result.text_chars
-        row["error"] = NO_NEW_TEXT if (result.error or "").startswith("empty text") else result.error
+        row["error"] = NO_NEW_TEXT if result.empty else result.error
         if result.error is None:
             row.update(reason=result.reason, signal=result.signal, confidence=result.confidence,
                        low_confidence=result.low_confidence,
@@ -219,20 +220,38 @@ _WORKER: dict = {}
 # long-lived ones (vocabularies, caches); with the default thresholds the garbage collector
 # keeps re-scanning the latter. Batch scoring moves what exists to the permanent generation and
 # collects the young generation less often (reference counting frees almost everything anyway).
+# Worth 3-5% of throughput on the sample mailbox (BENCHMARKS.md).
 GC_THRESHOLD = (50_000, 50, 1000)
+_GC_LOCK = threading.Lock()
+_GC = {"depth": 0, "threshold": None, "froze": False}
 
 
 @contextmanager
 def _gc_for_batch():
-    """Collector settings for a long scoring run, restored afterwards."""
-    before = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLD)
+    """The collector settings of ``GC_THRESHOLD`` while a chunk is scored in this process.
+
+    Entered and left around each chunk, never across a ``yield``, so a generator that is left
+    unfinished leaves nothing behind. On leaving, the thresholds are the ones found on entering,
+    and only what was frozen here is unfrozen: if objects were already frozen (by the application
+    scoring), nothing is frozen or unfrozen. Runs in several threads share one setting, restored
+    by the last to leave."""
+    with _GC_LOCK:
+        if _GC["depth"] == 0:
+            _GC["threshold"] = gc.get_threshold()
+            _GC["froze"] = gc.get_freeze_count() == 0
+            if _GC["froze"]:
+                gc.freeze()
+            gc.set_threshold(*GC_THRESHOLD)
+        _GC["depth"] += 1
     try:
         yield
     finally:
-        gc.set_threshold(*before)
-        gc.unfreeze()
+        with _GC_LOCK:
+            _GC["depth"] -= 1
+            if _GC["depth"] == 0:
+                gc.set_threshold(*_GC["threshold"])
+                if _GC["froze"]:
+                    gc.unfreeze()
 
 
 def _init_worker(model_path, me: Me) -> None:
@@ -246,7 +265,7 @@ def _init_worker(model_path, me: Me) -> None:
         _WORKER["model"] = load_model(model_path)
         _WORKER["path"] = str(model_path)
     _WORKER["me"] = me
-    gc.freeze()  # a worker lives for one scoring run: see GC_THRESHOLD
+    gc.freeze()  # a worker process lives for one scoring run, and its settings with it: see GC_THRESHOLD
     gc.set_threshold(*GC_THRESHOLD)
 
 
@@ -287,9 +306,10 @@ def score_units(units: Iterable[RawMail | Message], *, model: Model | None = Non
         if model is None:
             from .predict import load_model
             model = load_model(model_path)
-        with _gc_for_batch():
-            for chunk in chunks:
-                yield score_messages(model, [_safe_message(u) for u in chunk], me)
+        for chunk in chunks:
+            with _gc_for_batch():
+                rows = score_messages(model, [_safe_message(u) for u in chunk], me)
+            yield rows
         return
 
     import multiprocessing as mp

@@ -415,7 +415,15 @@ def _read_input(spark, path: Path, kind: str, text_col: str, id_col: str):
     return df.withColumn("source", F.lit(p))
 
 
-_MODEL_ERROR = re.compile(r"ModelError: (.+)")
+# An executor's exception reaches the driver only as the text of its Python traceback, whose last
+# line names the exception's type as Python prints it (module and class); a ModelError is known by that.
+_MODEL_ERROR = re.compile(rf"(?<![\w.]){re.escape(ModelError.__module__)}\.{ModelError.__qualname__}: (.+)")
+
+
+def executor_model_error(exc: BaseException) -> str | None:
+    """The message of a ``ModelError`` raised on an executor, from the failed job's exception."""
+    found = _MODEL_ERROR.search(str(exc))
+    return found.group(1).strip() if found else None
 
 
 def cli_score(args) -> int:
@@ -456,9 +464,9 @@ def cli_score(args) -> int:
         scored.orderBy("_negclass_in", "_negclass_k").select(*[F.col(f"`{c}`") for c in cols]).write.parquet(str(tmp))
     except Exception as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        found = _MODEL_ERROR.search(str(exc))
-        if found:
-            raise NegclassError(found.group(1).strip()) from None
+        message = executor_model_error(exc)
+        if message:
+            raise NegclassError(message) from None
         raise
     if out.exists():
         shutil.rmtree(out) if out.is_dir() else out.unlink()

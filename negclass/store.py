@@ -30,8 +30,20 @@ FORMAT = 1
 
 
 def shipped_model_dir() -> Path:
-    """The default model that comes with the project (``models/default``)."""
-    return Path(__file__).resolve().parent.parent / "models" / "default"
+    """The default model that comes with negclass: ``default/`` in the ``negclass.models`` package
+    data, which is the repository's ``models/default`` (``pyproject.toml`` maps the package there),
+    so it is found the same way in a source checkout and in an installed wheel."""
+    from importlib import resources
+
+    try:
+        found = resources.files("negclass.models").joinpath("default")
+    except ModuleNotFoundError:  # negclass imported from a source tree that was never installed
+        raise ModelError("the shipped model (package negclass.models) is not installed: install negclass "
+                         "(pip install -e . in a checkout), or give a model directory with --model") from None
+    if not isinstance(found, Path):  # e.g. imported from a zip file: a model directory must be on disk
+        raise ModelError(f"the shipped model is not a directory on disk ({found}); install negclass "
+                         "into a directory, or give a model directory with --model")
+    return found
 
 
 def sha256_file(path: Path) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -14,9 +15,9 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 
-from . import card, dataset, preprocess, store, taxonomy
+from . import card, dataset, preprocess, registry, store, taxonomy
 from .baselines import KeywordRuleBaseline
-from .errors import DataError
+from .errors import DataError, NegclassError
 from .estimator import ReasonSignalClassifier
 from .evaluate import metrics_of_results, reason_metrics
 from .features import LinguisticParser, build_features
@@ -24,10 +25,52 @@ from .predict import Model
 
 log = logging.getLogger("negclass.train")
 
-REPO = Path(__file__).resolve().parent.parent
-DEFAULT_DATA_DIR = REPO / "data" / "corpus"
-DEFAULT_SPLIT = REPO / "data" / "split.csv"
-DEFAULT_TUNE = REPO / "data" / "real-dev.jsonl"   # real mail for the threshold and calibration, never trained on
+
+@dataclass(frozen=True)
+class Corpus:
+    """The labelled data of a negclass source checkout, which a wheel does not carry: the corpus
+    (``data/corpus/*.jsonl``), the fixed held-out split (``data/split.csv``) and the real mail the
+    refusal threshold and calibration are chosen on (``data/real-dev.jsonl``, never trained on).
+    ``root`` is the checkout; ``scripts/`` pass theirs, the command line finds it with ``checkout``."""
+
+    root: Path
+
+    @property
+    def files(self) -> list[Path]:
+        return sorted((Path(self.root) / "data" / "corpus").glob("*.jsonl"))
+
+    @property
+    def split(self) -> Path:
+        return Path(self.root) / "data" / "split.csv"
+
+    @property
+    def tune(self) -> Path:
+        return Path(self.root) / "data" / "real-dev.jsonl"
+
+
+def checkout() -> Corpus | None:
+    """The corpus of the source checkout this negclass runs from, when it was installed from it in
+    editable mode (``pip install -e .``), as the installer recorded it (``direct_url.json``,
+    PEP 610); ``None`` for any other install (a wheel, ``pip install .``, an index) or when the
+    checkout has no corpus."""
+    from importlib.metadata import distributions
+    from urllib.parse import unquote, urlparse
+    from urllib.request import url2pathname
+
+    running = Path(__file__).resolve().parent
+    for dist in distributions(name="negclass"):
+        try:
+            where = json.loads(dist.read_text("direct_url.json") or "{}")
+        except ValueError:
+            continue
+        url = urlparse(str(where.get("url", "")))
+        if url.scheme != "file" or not (where.get("dir_info") or {}).get("editable"):
+            continue
+        root = Path(url2pathname(unquote(url.path)))
+        if (root / "negclass").resolve() == running:  # the checkout of the code that is running
+            corpus = Corpus(root)
+            return corpus if corpus.files else None
+    return None
 
 
 @dataclass
@@ -82,10 +125,6 @@ def read_split(path: Path | None) -> dict[str, str]:
     if not {"id", "split"} <= set(frame.columns):
         raise DataError(path, None, "split file needs columns 'id' and 'split'")
     return dict(zip(frame["id"], frame["split"]))
-
-
-def default_data_files() -> list[Path]:
-    return sorted(DEFAULT_DATA_DIR.glob("*.jsonl"))
 
 
 def _clean_texts(texts) -> list[str]:
@@ -156,24 +195,40 @@ def _choose_low_confidence(proba, y, pred, cfg: TrainConfig, classes) -> dict:
     return best
 
 
-def train(data_files: list[Path] | None = None, out_dir: Path | None = None, *, split_file: Path | None = DEFAULT_SPLIT,
-          reports: list[Path] | None = None, config: TrainConfig | None = None, name: str = "default",
-          progress=print, heldout_files: list[Path] | None = None,
+def train(data_files: list[Path] | None = None, out_dir: Path | None = None, *, corpus: Corpus | None = None,
+          split_file: Path | None = None, reports: list[Path] | None = None, config: TrainConfig | None = None,
+          name: str | None = None, progress=print, heldout_files: list[Path] | None = None,
           tune_files: list[Path] | None = None) -> TrainResult:
     """Train, measure and write a model directory.
 
-    ``data_files`` may include scored files with corrected rows (see ``dataset``). The held-out
-    rows are the split's test rows of ``data_files`` and of ``heldout_files`` (default: the shipped
-    corpus), so a model trained without the corpus is measured on the same rows. Rows outside the
-    shipped corpus that repeat a held-out or ``reports`` example are refused as leakage.
+    ``data_files`` (default: the ``corpus`` files) may include scored files with corrected rows
+    (see ``dataset``). With a ``corpus``, ``split_file``, ``heldout_files`` and ``tune_files``
+    default to its split, its files and its real-mail tuning set; without one there are none.
+    The held-out rows are the split's test rows of ``data_files`` and of ``heldout_files``, so a
+    model trained without the corpus is measured on the same rows. Rows outside the corpus that
+    repeat a held-out or ``reports`` example are refused as leakage.
+
+    The model is written to ``out_dir``; without one, it is registered like the models
+    ``negclass train`` makes (``registry.models_dir()/NAME``, ``name`` or the date and time),
+    never into the package, and not made the default.
     """
     cfg = config or TrainConfig()
-    data_files = [Path(p) for p in (data_files or default_data_files())]
+    corpus_files = corpus.files if corpus is not None else []
+    data_files = [Path(p) for p in (data_files or corpus_files)]
+    if not data_files:
+        raise NegclassError("nothing to train on: give the labelled files (or a corpus)")
+    if split_file is None and corpus is not None:
+        split_file = corpus.split
+    if heldout_files is None:
+        heldout_files = corpus_files
+    if tune_files is None:
+        tune_files = [corpus.tune] if corpus is not None and corpus.tune.exists() else []
+    out_dir, name = _out_dir(out_dir, name)
     frame, summaries = dataset.load_files(data_files)
     split = read_split(split_file)
     is_test = frame["id"].map(lambda i: split.get(i) == "test").to_numpy()
     tr, te = frame[~is_test].reset_index(drop=True), frame[is_test].reset_index(drop=True)
-    base = {p.resolve() for p in default_data_files()}
+    base = {p.resolve() for p in corpus_files}
     added = [s for s in summaries if s.path.resolve() not in base]
     for s in added:
         progress(s.text())
@@ -184,8 +239,6 @@ def train(data_files: list[Path] | None = None, out_dir: Path | None = None, *, 
             progress(f"duplicate: {line}")
         dataset.check_leakage(tr[extra], te, "held-out")
     report_frames = {Path(p): dataset.load([p]) for p in reports or []}
-    if tune_files is None:
-        tune_files = [DEFAULT_TUNE] if DEFAULT_TUNE.exists() else []
     tune = dataset.load([Path(p) for p in tune_files]) if tune_files else None
     for path, rep in [*report_frames.items(), *([("tune", tune)] if tune is not None else [])]:
         dataset.check_leakage(tr, rep, f"--report {Path(path).name}")
@@ -303,10 +356,21 @@ def train(data_files: list[Path] | None = None, out_dir: Path | None = None, *, 
                      "spacy-lookups-data": store.installed_version("spacy-lookups-data"),
                      "numpy": np.__version__, "pandas": pd.__version__},
     }
-    out_dir = Path(out_dir) if out_dir else store.shipped_model_dir()
     store.save(out_dir, pipeline, meta, metrics, card.model_card(meta, metrics))
     progress(f"model written to {out_dir}")
     return TrainResult(out_dir, meta, metrics, te)
+
+
+def _out_dir(out_dir: Path | None, name: str | None) -> tuple[Path, str]:
+    """Where the model goes and its name: ``out_dir`` as given (named ``name`` or "default"),
+    else a new directory in the registry, as for the models ``negclass train`` registers."""
+    if out_dir is not None:
+        return Path(out_dir), name or "default"
+    name = registry.check_name(name) if name else registry.new_name()
+    path = registry.path_of(name)
+    if path.exists():
+        raise NegclassError(f"a model named {name!r} already exists ({path}); choose another name")
+    return path, name
 
 
 def _with_heldout_rows(te: pd.DataFrame, heldout_files, data_files, split: dict, frame: pd.DataFrame) -> pd.DataFrame:
@@ -314,8 +378,7 @@ def _with_heldout_rows(te: pd.DataFrame, heldout_files, data_files, split: dict,
     if not split:
         return te
     given = {Path(p).resolve() for p in data_files}
-    files = [Path(p) for p in (default_data_files() if heldout_files is None else heldout_files)
-             if Path(p).resolve() not in given]
+    files = [Path(p) for p in heldout_files if Path(p).resolve() not in given]
     if not files:
         return te
     more = dataset.load(files)

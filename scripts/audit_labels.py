@@ -25,13 +25,13 @@ sys.path.insert(0, str(ROOT))
 from negclass import dataset, preprocess, registry, taxonomy  # noqa: E402
 from negclass.estimator import ReasonSignalClassifier  # noqa: E402
 from negclass.features import LinguisticParser, build_features  # noqa: E402
-from negclass.train import default_data_files  # noqa: E402
+from negclass.train import Corpus  # noqa: E402
 
 OUT = ROOT / "data" / "audit" / "flagged.csv"
 
 
 def main() -> int:
-    frame = dataset.load(default_data_files())
+    frame = dataset.load(Corpus(ROOT).files)
     sel = json.loads((registry.default_model_dir() / "meta.json").read_text())["selected"]
     parsed = LinguisticParser().fit(None).transform([preprocess.clean(t).text or t for t in frame["text"]])
     y = frame["reason"].to_numpy(object)

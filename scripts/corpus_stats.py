@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from negclass import dataset  # noqa: E402
-from negclass.train import DEFAULT_SPLIT, default_data_files, read_split  # noqa: E402
+from negclass.train import Corpus, read_split  # noqa: E402
 
 CARD = ROOT / "data" / "README.md"
 # sector labels are free text per voice; the card groups them (first matching pattern wins)
@@ -59,8 +59,8 @@ def table(counts: pd.Series, name: str) -> str:
 
 
 def stats() -> str:
-    frame = dataset.load(default_data_files())
-    split = read_split(DEFAULT_SPLIT)
+    frame = dataset.load(Corpus(ROOT).files)
+    split = read_split(Corpus(ROOT).split)
     frame["split"] = frame["id"].map(lambda i: split.get(i, "train"))
     words = frame["text"].str.split().str.len()
     frame["length"] = pd.cut(words, [0, 10, 30, 80, 150, 300, 10_000],

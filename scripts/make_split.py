@@ -19,7 +19,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from negclass import dataset  # noqa: E402
-from negclass.train import DEFAULT_SPLIT, default_data_files, read_split  # noqa: E402
+from negclass.train import Corpus, read_split  # noqa: E402
+
+CORPUS = Corpus(ROOT)
+SPLIT = CORPUS.split
 
 
 def main() -> int:
@@ -27,8 +30,8 @@ def main() -> int:
     ap.add_argument("--test-size", type=float, default=0.2)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
-    frame = dataset.load(default_data_files())
-    old = read_split(DEFAULT_SPLIT)
+    frame = dataset.load(CORPUS.files)
+    old = read_split(SPLIT)
     new = frame[~frame["id"].isin(old)]
     assigned = dict(old)
     if len(new):
@@ -38,13 +41,13 @@ def main() -> int:
         assigned.update({i: "train" for i in train_ids})
         assigned.update({i: "test" for i in test_ids})
     keep = [i for i in frame["id"] if i in assigned]
-    with open(DEFAULT_SPLIT, "w", newline="", encoding="utf-8") as fh:
+    with open(SPLIT, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["id", "split"])
         for i in sorted(keep):
             w.writerow([i, assigned[i]])
     n_test = sum(assigned[i] == "test" for i in keep)
-    print(f"{len(keep)} ids ({len(new)} newly assigned): {len(keep) - n_test} train, {n_test} test -> {DEFAULT_SPLIT}")
+    print(f"{len(keep)} ids ({len(new)} newly assigned): {len(keep) - n_test} train, {n_test} test -> {SPLIT}")
     return 0
 
 

@@ -16,17 +16,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from negclass import store  # noqa: E402
 from negclass.evaluate import format_report  # noqa: E402
-from negclass.train import train  # noqa: E402
+from negclass.train import Corpus, train  # noqa: E402
 
+# the shipped model in the source tree: the package data of negclass.models (see pyproject.toml)
+MODEL_DIR = ROOT / "models" / "default"
 DEV_SETS = [ROOT.parent / "shared" / "data" / "devset.jsonl", ROOT.parent / "shared" / "data" / "real-devset.jsonl",
             ROOT / "data" / "real-test.jsonl"]
 
 
 def main() -> int:
     reports = [p for p in DEV_SETS if p.exists()]
-    result = train(None, store.shipped_model_dir(), reports=reports, name="default")
+    result = train(None, MODEL_DIR, corpus=Corpus(ROOT), reports=reports, name="default")
     for key, block in result.metrics.items():
         if isinstance(block, dict) and "model" in block:
             print(format_report(block["model"], f"== {key} =="))

@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 from negclass import dataset  # noqa: E402
 from negclass.errors import DataError  # noqa: E402
-from negclass.train import default_data_files  # noqa: E402
+from negclass.train import Corpus  # noqa: E402
 
 REQUIRED = ["id", "text", "reason", "channel", "source", "difficulty"]
 GIVEAWAYS = re.compile(r"\b(batna|leverage|no authority|win-lose|win/lose|emotions?|too strong|too weak|"
@@ -34,7 +34,7 @@ def main() -> int:
     ap.add_argument("files", nargs="*", type=Path)
     ap.add_argument("--threshold", type=float, default=0.9)
     args = ap.parse_args()
-    files = args.files or default_data_files()
+    files = args.files or Corpus(ROOT).files
     try:
         frame = dataset.load(files)
     except DataError as exc:

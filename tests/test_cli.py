@@ -173,6 +173,19 @@ def test_score_a_latin1_csv_exits_2_like_train(capsys, monkeypatch, tmp_path):
     assert score_err == train_err
 
 
+def test_train_without_the_corpus_says_where_it_comes_from(capsys, monkeypatch, tmp_path):
+    monkeypatch.setattr("negclass.train.checkout", lambda: None)   # as from a wheel: no source checkout
+    monkeypatch.setenv("NEGCLASS_HOME", str(tmp_path / "home"))
+    code, _, err = main(["train"], capsys, monkeypatch)
+    one_line_error(code, err, "nothing to train on: give --data FILE; the corpus (data/corpus) comes with a "
+                              "source checkout of negclass installed with 'pip install -e .', not with this install")
+    code, out, err = main(["train", "--data", FIXTURES / "labelled.jsonl", "--quick", "--name", "mine"],
+                          capsys, monkeypatch)
+    assert code == 0, err
+    assert "not with this install: training on your files only" in err
+    assert "no held-out rows to compare on (no split file: --split FILE names one)" in out
+
+
 def test_score_table_ids_come_from_a_detected_id_column(capsys, monkeypatch, tmp_path):
     (tmp_path / "t.csv").write_text("msg_id,text\nA-17,We pass.\nA-18,Call me Monday.\n", "utf-8")
     out_file = tmp_path / "o.jsonl"

@@ -69,8 +69,11 @@ def test_classify_many_streams_in_order_and_flags_empty_texts(model):
 
 
 def test_empty_text_is_a_clear_error(model):
-    with pytest.raises(NegclassError, match="empty text"):
-        model.classify("   \n")
+    from negclass.errors import EmptyTextError
+
+    for text in ("   \n", "> On Monday Sam wrote:\n> can we meet?\n"):  # empty, or nothing new once cleaned
+        with pytest.raises(EmptyTextError, match="empty text"):
+            model.classify(text)
 
 
 @pytest.mark.parametrize("phrase, widened", [

@@ -221,3 +221,63 @@ def test_cli_include_text_and_jsonl_on_standard_output(tmp_path, capsys):
     assert len(lines) == 6 and list(lines[0]) == columns() and captured.err == ""
     assert [r["id"] for r in lines] == list(frame["id"])
     assert main(["score", str(MAIL / "thread.mbox"), "--out", "-", "--resume"]) == 2
+
+
+def _collector():
+    import gc
+    return gc.get_threshold(), gc.get_freeze_count()
+
+
+def test_scoring_leaves_the_garbage_collector_as_it_found_it(model):
+    import gc
+
+    units = list(ingest.units([MAIL / "box.mbox", MAIL / "thread.mbox"]))
+    before = gc.get_threshold()
+    gc.set_threshold(900, 11, 12)
+    try:
+        rows = score_units(iter(units), model=model, jobs=1, chunk_size=2)
+        first = next(rows)
+        # between chunks (and so with the generator left unfinished) nothing is changed
+        assert first and _collector() == ((900, 11, 12), 0)
+        assert sum(len(r) for r in rows) + len(first) == len(units)
+        assert _collector() == ((900, 11, 12), 0)
+        # objects the application froze stay frozen; nothing of the run's is left frozen
+        gc.freeze()
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        for _ in score_units(iter(units), model=model, jobs=1):
+            pass
+        threshold, still_frozen = _collector()
+        # (reference counting may free a few frozen objects meanwhile; none are added or unfrozen)
+        assert threshold == (900, 11, 12) and frozen - 100 < still_frozen <= frozen
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
+
+
+def test_the_collector_setting_is_restored_by_the_last_run_to_finish():
+    import gc
+
+    from negclass.score import GC_THRESHOLD, _gc_for_batch
+
+    before = gc.get_threshold()
+    a, b = _gc_for_batch(), _gc_for_batch()
+    a.__enter__()
+    b.__enter__()
+    assert gc.get_threshold() == GC_THRESHOLD and gc.get_freeze_count() > 0
+    a.__exit__(None, None, None)          # the first to finish is not the last
+    assert gc.get_threshold() == GC_THRESHOLD
+    b.__exit__(None, None, None)
+    assert _collector() == (before, 0)
+
+
+def test_no_new_text_is_recognised_by_the_result_not_its_message(model):
+    from negclass.predict import Classification
+    from negclass.score import to_row
+
+    msg = ingest.Message("1", "s", text="> On Monday Sam wrote:\n> can we meet?\n")
+    empty, = model.classify_many([msg.text])
+    assert empty.empty and empty.error
+    assert to_row(msg, empty)["error"] == NO_NEW_TEXT
+    other = Classification(None, None, 0.0, {}, True, error="empty text, but another failure")
+    assert to_row(msg, other)["error"] == "empty text, but another failure"

@@ -199,3 +199,14 @@ def test_score_dataframe_with_text_and_the_reading_columns(spark, model):
     assert row["text"].startswith("We're happy") and "On Monday" not in row["text"]
     assert row["date_utc"] == "2024-03-05T16:30:00Z" and row["thread"] == "<root@ourco.example>"
     assert row["counterparty"] == "dana@buyer.example" and row["snippet"] and row["evidence"]
+
+
+def test_a_model_error_on_an_executor_is_known_by_its_type_name():
+    from negclass.spark import executor_model_error
+
+    trace = ("org.apache.spark.api.python.PythonException: Traceback (most recent call last):\n"
+             '  File "/x/negclass/spark.py", line 121, in _model\n'
+             "negclass.errors.ModelError: negclass model on executor h1: /m/pipeline.joblib is missing\n")
+    assert executor_model_error(Exception(trace)) == "negclass model on executor h1: /m/pipeline.joblib is missing"
+    for other in ("ValueError: ModelError: not ours", "mypkg.FooModelError: nope", "other.negclass.errors.ModelError: x"):
+        assert executor_model_error(Exception(other)) is None

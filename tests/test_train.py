@@ -5,7 +5,8 @@ import pytest
 
 from negclass import store
 from negclass.estimator import ReasonSignalClassifier
-from negclass.train import DEFAULT_SPLIT, TrainConfig, _choose_low_confidence, _choose_refusal_threshold, train
+from negclass.train import Corpus, TrainConfig, _choose_low_confidence, _choose_refusal_threshold, train
+from tests.conftest import ROOT
 
 
 def test_refusal_threshold_respects_the_real_mail_false_alarm_cap():
@@ -41,7 +42,7 @@ def test_retraining_from_data_reproduces_the_shipped_model(tmp_path):
     shipped = store.shipped_model_dir()
     expected = json.loads((shipped / "metrics.json").read_text())
     meta = json.loads((shipped / "meta.json").read_text())
-    result = train(None, tmp_path / "again", split_file=DEFAULT_SPLIT, progress=lambda m: None)
+    result = train(None, tmp_path / "again", corpus=Corpus(ROOT), progress=lambda m: None)
     assert result.meta["data"]["fingerprint"] == meta["data"]["fingerprint"]
     assert result.meta["selected"] == meta["selected"]
     assert result.meta["refusal_threshold"] == meta["refusal_threshold"]
@@ -83,7 +84,7 @@ def test_selection_prefers_the_simplest_model_on_a_near_tie():
 def test_large_training_sets_get_the_cut_search_and_the_card_says_so(tmp_path):
     cfg = TrainConfig(linear_grid=(("svm", 1.0),), signal_modes=("joint",), large_data_rows=100, large_data_folds=2)
     messages = []
-    result = train(None, tmp_path / "big", split_file=DEFAULT_SPLIT, config=cfg, progress=messages.append)
+    result = train(None, tmp_path / "big", corpus=Corpus(ROOT), config=cfg, progress=messages.append)
     assert result.meta["search"] == {"folds": 2, "use_chars": [False], "candidates": 1}
     assert [s["use_chars"] for s in result.metrics["selection"]] == [False]
     assert any("2-fold search" in m for m in messages)
@@ -147,3 +148,25 @@ def test_real_tuning_without_refusals_caps_false_alarms(tmp_path):
     t = tuning["refusal_threshold"]
     assert (p_ref >= t).mean() <= cap
     assert t <= cfg.tune_min_threshold + 1e-9 or (p_ref >= round(t - 0.01, 3)).mean() > cap
+
+
+QUICK = dict(cv_folds=2, linear_grid=(("svm", 1.0),), signal_modes=("joint",), use_chars=(False,), calibration_folds=2)
+
+
+def test_without_out_dir_the_model_is_registered_and_the_package_is_not_written(tmp_path, monkeypatch):
+    from negclass import registry
+    from negclass.errors import NegclassError
+    from tests.conftest import FIXTURES
+
+    monkeypatch.setenv("NEGCLASS_HOME", str(tmp_path))
+    shipped = store.shipped_model_dir()
+    before = {p.name: store.sha256_file(p) for p in shipped.iterdir()}
+    res = train([FIXTURES / "labelled.jsonl"], config=TrainConfig(**QUICK), name="mine", progress=lambda m: None)
+    assert res.out_dir == registry.models_dir() / "mine" and res.meta["name"] == "mine"
+    assert registry.check(res.out_dir)["name"] == "mine"
+    assert {p.name: store.sha256_file(p) for p in shipped.iterdir()} == before
+    assert registry.default_name() == registry.SHIPPED   # registered beside the others, not made the default
+    with pytest.raises(NegclassError, match="a model named 'mine' already exists"):
+        train([FIXTURES / "labelled.jsonl"], config=TrainConfig(**QUICK), name="mine", progress=lambda m: None)
+    with pytest.raises(NegclassError, match="nothing to train on"):
+        train(None, tmp_path / "x", progress=lambda m: None)   # no files and no corpus

@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from starlette.background import BackgroundTask
 
 from .. import ingest, playbook, score, taxonomy
-from ..errors import NegclassError
+from ..errors import EmptyTextError, NegclassError
 from .corrections import Corrections
 
 log = logging.getLogger("negclass.web")
@@ -365,10 +365,10 @@ def create_app(model=None, *, model_path=None, corrections_path: Path | None = N
         with model_lock:
             try:
                 result = m.classify(text, html=req.html)
+            except EmptyTextError:
+                raise HTTPException(422, "There are no new words to read: the text is only quoted replies, "
+                                         "a signature or headers. Paste the part the other side wrote.") from None
             except NegclassError as exc:
-                if str(exc).startswith("empty text"):
-                    raise HTTPException(422, "There are no new words to read: the text is only quoted replies, "
-                                             "a signature or headers. Paste the part the other side wrote.") from None
                 raise HTTPException(422, str(exc)) from None
         d = result.to_dict()
         d.update(reason_label=taxonomy.reason_label(result.reason),

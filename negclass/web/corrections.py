@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 
 from .. import registry, store, taxonomy
-from ..errors import NegclassError
+from ..errors import EmptyTextError, NegclassError
 
 FILENAME = "corrections.jsonl"
 SOURCE = "web-correction"
@@ -61,7 +61,7 @@ class Corrections:
         """Record that ``text`` is ``reason`` (and ``signal``); returns the record and whether it
         replaced an earlier correction of the same text."""
         if text is None or not text.strip():
-            raise NegclassError("empty text: nothing to correct")
+            raise EmptyTextError("empty text: nothing to correct")
         reason, signal = check_label(reason, signal)
         record = {"id": example_id(text), "text": text, "reason": reason, "signal": signal, "source": SOURCE}
         with self._lock:
