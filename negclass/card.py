@@ -91,6 +91,10 @@ def model_card(meta: dict, metrics: dict) -> str:
                   "messages never labelled or trained on), read by two annotators who saw only the guideline "
                   f"and the text: **{audit['both']} of {audit['n']}** are refusals or stalls by both readers, "
                   f"{audit['either']} by at least one. Verdicts: `{audit['file']}`.", ""]
+        if audit.get("flagged") is not None and audit.get("reserve"):
+            lines += [f"The model flags {audit['flagged']} of the {audit['reserve']} reserved messages "
+                      f"({audit['flagged'] / audit['reserve']:.2%}); "
+                      "real refusals are about 1 in 1,400 messages of this mail.", ""]
     lines += ["## Model selection (cross-validation)", ""]
     search = meta.get("search")
     if search and search["folds"] != meta["config"]["cv_folds"]:

@@ -47,13 +47,15 @@ def rank(args) -> int:
     msgs = list(reserve_messages(args.mbox))
     results = model.classify_many([m.text for m in msgs], explain=False)
     scored = [(1.0 - r.probabilities["none"], k, r) for k, r in enumerate(results) if r.error is None]
-    print(f"{len(msgs)} reserved messages, {len(scored)} scored", file=sys.stderr)
+    flagged = sum(r.reason != "none" for _, _, r in scored)
+    print(f"{len(msgs)} reserved messages, {len(scored)} scored, {flagged} flagged as refusals", file=sys.stderr)
     top = heapq.nlargest(args.top, scored, key=lambda t: t[0])
     with open(args.out, "w", encoding="utf-8") as f:
         for rank_, (p, k, r) in enumerate(top, 1):
             text = preprocess.clean(msgs[k].text, html=msgs[k].html).text
             f.write(json.dumps({"id": f"top{rank_:02d}", "message_id": msgs[k].id, "p_refusal": round(p, 4),
-                                "reason": r.reason, "signal": r.signal, "reserve_size": len(scored), "text": text},
+                                "reason": r.reason, "signal": r.signal, "reserve_size": len(scored),
+                                "reserve_flagged": flagged, "text": text},
                                ensure_ascii=False) + "\n")
     return 0
 
@@ -80,8 +82,9 @@ def verdicts(args) -> int:
     print(f"precision at {len(rows)}: {both}/{len(rows)} genuine by both readers, {either}/{len(rows)} by at least one")
     if args.model:  # the figure goes into the model's metrics and card
         reserve = top[0].get("reserve_size") if top else None
+        flagged = top[0].get("reserve_flagged") if top else None
         store.add_metrics(args.model, "reserve_audit", {"n": len(rows), "both": both, "either": either,
-                                                        "reserve": reserve, "file": str(args.out.resolve().relative_to(ROOT))
+                                                        "reserve": reserve, "flagged": flagged, "file": str(args.out.resolve().relative_to(ROOT))
                                                         if args.out.resolve().is_relative_to(ROOT) else str(args.out)})
         print(f"recorded in {args.model}")
     return 0
