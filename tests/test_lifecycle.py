@@ -2,7 +2,6 @@
 home: score, correct, train, compare, promote or keep, list, switch, roll back; suggestions; leakage."""
 import csv
 import json
-from collections import defaultdict
 from types import SimpleNamespace
 
 import pytest
@@ -11,7 +10,7 @@ from negclass import cli as negclass_cli
 from negclass import dataset, store
 from negclass.errors import DataError
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, write_split
 
 ROTATE = {"too_strong": "too_weak", "too_weak": "emotions_high", "emotions_high": "none", "none": "too_strong"}
 
@@ -25,12 +24,7 @@ def work(tmp_path_factory):
     """A workspace: a split with 16 held-out fixture rows, the other 32 as labelled and as raw inbox."""
     d = tmp_path_factory.mktemp("loop")
     rows = [json.loads(line) for line in (FIXTURES / "labelled.jsonl").read_text("utf-8").splitlines()]
-    per = defaultdict(list)
-    for r in rows:
-        per[r["reason"]].append(r["id"])
-    test = {i for ids in per.values() for i in ids[:4]}
-    (d / "split.csv").write_text("id,split\n" + "".join(f"{r['id']},{'test' if r['id'] in test else 'train'}\n"
-                                                        for r in rows), "utf-8")
+    test = write_split(d / "split.csv")
     train = [r for r in rows if r["id"] not in test]
     (d / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in train), "utf-8")
     (d / "inbox.jsonl").write_text("".join(json.dumps({"id": r["id"], "text": r["text"]}) + "\n" for r in train), "utf-8")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections import defaultdict
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -18,7 +17,7 @@ from negclass import registry, retrain, store, taxonomy
 from negclass.errors import ModelError, NegclassError
 from negclass.train import Corpus
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, write_split
 
 HELDOUT = pd.DataFrame({"text": ["We have other offers.", "I can't face this.", "Not after last time.", "Lunch?"],
                         "reason": ["too_strong", "too_weak", "emotions_high", "none"],
@@ -216,15 +215,8 @@ def test_side_by_side_shows_both_models_and_what_changed(stand_ins, home, tiny_m
 # -- a real training run --------------------------------------------------------------------------
 @pytest.fixture
 def split(tmp_path):
-    """16 held-out rows of the labelled fixture (4 per reason), the rest for training."""
-    rows = [json.loads(line) for line in (FIXTURES / "labelled.jsonl").read_text("utf-8").splitlines()]
-    per = defaultdict(list)
-    for r in rows:
-        per[r["reason"]].append(r["id"])
-    test = {i for ids in per.values() for i in ids[:4]}
-    path = tmp_path / "split.csv"
-    path.write_text("id,split\n" + "".join(f"{r['id']},{'test' if r['id'] in test else 'train'}\n" for r in rows))
-    return path
+    write_split(tmp_path / "split.csv")
+    return tmp_path / "split.csv"
 
 
 def test_a_real_run_measures_both_models_on_the_same_held_out_rows(home, tiny_model_dir, split):
@@ -232,8 +224,7 @@ def test_a_real_run_measures_both_models_on_the_same_held_out_rows(home, tiny_mo
     o = run(name="mine", split_file=split, quick=True)
     assert o.new["n"] == 16 and o.current["n"] == 16
     heldout = pd.DataFrame([json.loads(line) for line in (FIXTURES / "labelled.jsonl").read_text().splitlines()])
-    ids = {line.split(",")[0] for line in split.read_text().split()[1:] if line.endswith(",test")}
-    heldout = heldout[heldout["id"].isin(ids)]
+    heldout = heldout[heldout["id"].isin(write_split(split))]
     assert retrain.measure(o.out_dir, heldout)[0]["macro_f1"] == pytest.approx(o.new["macro_f1"])
     assert retrain.measure(tiny_model_dir, heldout)[0]["macro_f1"] == pytest.approx(o.current["macro_f1"])
     assert o.promoted == retrain.not_worse(o.new, o.current)
