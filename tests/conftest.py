@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
@@ -26,3 +28,16 @@ def tiny_model_dir(tmp_path_factory):
                       calibration_folds=2)
     train([FIXTURES / "labelled.jsonl"], out, split_file=None, config=cfg, name="tiny", progress=lambda m: None)
     return out
+
+
+def write_split(path: Path, per_reason: int = 4) -> set[str]:
+    """A split file for the labelled fixture holding out its first ``per_reason`` rows of each reason
+    (16 of 48); returns the held-out ids."""
+    rows = [json.loads(line) for line in (FIXTURES / "labelled.jsonl").read_text("utf-8").splitlines()]
+    per = defaultdict(list)
+    for r in rows:
+        per[r["reason"]].append(r["id"])
+    test = {i for ids in per.values() for i in ids[:per_reason]}
+    path.write_text("id,split\n" + "".join(f"{r['id']},{'test' if r['id'] in test else 'train'}\n" for r in rows),
+                    "utf-8")
+    return test

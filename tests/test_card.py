@@ -14,9 +14,16 @@ def test_card_compares_the_model_with_both_baselines(tiny_model_dir):
     assert card == (tiny_model_dir / store.CARD).read_text()
 
 
-def test_shipped_card_reports_heldout_and_baselines():
-    card = (store.shipped_model_dir() / store.CARD).read_text()
-    assert "Held-out split of data/" in card and "| majority class |" in card and "| keyword rules |" in card
+def test_the_shipped_card_is_rebuilt_from_its_saved_figures_with_both_baselines():
+    shipped = store.shipped_model_dir()
+    meta = json.loads((shipped / store.META).read_text())
+    metrics = json.loads((shipped / store.METRICS).read_text())
+    card = model_card(meta, metrics)
+    assert card == (shipped / store.CARD).read_text()   # the card follows from meta.json and metrics.json alone
+    heldout = metrics["heldout"]
+    table = card.split(f"### Held-out split of data/ ({heldout['model']['n']} examples)", 1)[1].split("###", 1)[0]
+    for label, key in (("negclass", "model"), ("majority class", "majority"), ("keyword rules", "keyword_rules")):
+        assert f"| {label} | {heldout[key]['macro_f1']:.3f} | {heldout[key]['accuracy']:.3f} |" in table
 
 
 def test_card_reports_the_reserve_audit_and_how_much_of_the_reserve_is_flagged(tiny_model_dir):

@@ -1,96 +1,23 @@
-"""The command line, run as a user would: through a subprocess."""
+"""The command line, run in this process through ``negclass.cli.main(argv)``; one smoke test runs the
+installed ``negclass`` script and ``python -m negclass`` as separate processes."""
+import csv
+import io
 import json
+import random
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from negclass import cli, ingest
 
 from .conftest import FIXTURES
 
-
-def run(*args, stdin=None, env=None):
-    return subprocess.run([sys.executable, "-m", "negclass", *map(str, args)], input=stdin, capture_output=True,
-                          text=True, timeout=120, env=env)
-
-
-def test_classify_text_json():
-    out = run("classify", "--json", "We've got two other bidders lined up, so there's no need for a meeting.")
-    assert out.returncode == 0, out.stderr
-    d = json.loads(out.stdout)
-    assert list(d) == ["reason", "signal", "confidence", "low_confidence", "probabilities", "evidence", "tactics"]
-    assert d["reason"] == "too_strong" and d["tactics"]
-
-
-def test_classify_stdin_readable_output():
-    out = run("classify", stdin="Sorry, swamped this month with the audit, can't look at the contract yet. "
-                                "Maybe later, I'm really not ready to go through it.\n")
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.startswith("Reason:") and "Tactics:" in out.stdout
-
-
-def test_classify_eml_file(tmp_path):
-    eml = tmp_path / "m.eml"
-    eml.write_text("From: a@example.com\nTo: b@example.com\nSubject: renewal\nMessage-ID: <1@x>\n\n"
-                   "Please find attached the agenda for Thursday's meeting at 10am.\n", "utf-8")
-    out = run("classify", "--json", "--file", eml)
-    assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout)["reason"] == "none"
-
-
-def test_user_errors_are_one_line_without_traceback(tmp_path):
-    for args, stdin, needle in [(("classify", ""), None, "empty text"),
-                                (("classify", "--file", tmp_path / "nope.txt"), None, "no such file"),
-                                (("evaluate", "--data", FIXTURES / "bad_labels.csv"), None, "bad_labels.csv:3"),
-                                (("playbook", "angry"), None, "unknown reason"),
-                                (("classify", "--model", tmp_path, "hello"), None, "no manifest.json")]:
-        out = run(*args, stdin=stdin)
-        assert out.returncode == 2, (args, out.stderr)
-        assert needle in out.stderr and "Traceback" not in out.stderr
-        assert len(out.stderr.strip().splitlines()) == 1
-
-
-def test_playbook_prints_one_reason():
-    out = run("playbook", "too_weak")
-    assert out.returncode == 0
-    assert "too_weak" in out.stdout and "too_strong" not in out.stdout and "Say:" in out.stdout
-
-
-def test_evaluate_json_keys():
-    out = run("evaluate", "--data", FIXTURES / "labelled.jsonl", "--json")
-    assert out.returncode == 0, out.stderr
-    d = json.loads(out.stdout)
-    for key in ("macro_f1", "accuracy", "per_class", "confusion_matrix", "signal_accuracy", "ece"):
-        assert key in d
-    assert d["n"] == 48
-
-
-def test_score_jsonl_to_csv_one_row_per_input(tmp_path):
-    out_file = tmp_path / "scored.csv"
-    out = run("score", FIXTURES / "labelled.jsonl", "--out", out_file, "--quiet")
-    assert out.returncode == 0, out.stderr
-    import csv
-    rows = list(csv.DictReader(out_file.open()))
-    assert len(rows) == 48
-    assert {"id", "reason", "signal", "confidence", "low_confidence", "p_too_strong", "p_none", "tactics",
-            "error"} <= set(rows[0])
-
-
-def test_train_then_classify_with_the_new_model(tmp_path):
-    out_dir = tmp_path / "m"
-    out = run("train", "--no-base", "--data", FIXTURES / "labelled.jsonl", "--out", out_dir, "--split", tmp_path / "none.csv")
-    assert out.returncode == 0, out.stderr
-    assert (out_dir / "MODEL_CARD.md").is_file() and (out_dir / "metrics.json").is_file()
-    out = run("classify", "--model", out_dir, "--json", "we'll pass, thanks")
-    assert out.returncode == 0, out.stderr
-
-
-# -- every input a user can throw at it (in process: faster than a subprocess per case) ------------
-import io  # noqa: E402
-import random  # noqa: E402
-
-import pytest  # noqa: E402
-
-from negclass import cli, ingest  # noqa: E402
-
 JUNK = random.Random(14).randbytes(50000)
+BIDDERS = "We've got two other bidders lined up, so there's no need for a meeting."
 
 
 def main(argv, capsys, monkeypatch, stdin: bytes | None = None):
@@ -108,6 +35,101 @@ def one_line_error(code, err, needle):
     assert needle in err and len(err.strip().splitlines()) == 1, err
 
 
+def test_the_installed_script_and_python_m_run_as_processes():
+    script = Path(sys.executable).with_name("negclass")
+    assert script.is_file(), f"no {script}: install negclass into this environment with pip install -e ."
+    out = subprocess.run([str(script), "classify", "--json", BIDDERS], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["reason"] == "too_strong"
+    # a user error is one line and exit code 2 from a real process too
+    out = subprocess.run([sys.executable, "-m", "negclass", "playbook", "angry"], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert out.stderr.strip().splitlines() == ["negclass: error: unknown reason 'angry'; expected one of "
+                                               "too_strong, too_weak, emotions_high, none"]
+
+
+def test_classify_text_json(capsys, monkeypatch):
+    code, out, err = main(["classify", "--json", BIDDERS], capsys, monkeypatch)
+    assert code == 0, err
+    d = json.loads(out)
+    assert list(d) == ["reason", "signal", "confidence", "low_confidence", "probabilities", "evidence", "tactics"]
+    assert d["reason"] == "too_strong" and d["tactics"]
+
+
+def test_classify_stdin_readable_output(capsys, monkeypatch):
+    from negclass import taxonomy
+
+    text = ("Sorry, swamped this month with the audit, can't look at the contract yet. "
+            "Maybe later, I'm really not ready to go through it.\n")
+    code, out, err = main(["classify", "--json", text], capsys, monkeypatch)
+    assert code == 0, err
+    reason = json.loads(out)["reason"]
+    code, out, err = main(["classify"], capsys, monkeypatch, stdin=text.encode("utf-8"))
+    assert code == 0, err
+    assert out.startswith(f"Reason:      {reason} — {taxonomy.reason_label(reason)}\n")
+    assert "Confidence:" in out and "Evidence:" in out and "Tactics:" in out and "Say:" in out
+
+
+def test_classify_eml_file(capsys, monkeypatch, tmp_path):
+    eml = tmp_path / "m.eml"
+    eml.write_text("From: a@example.com\nTo: b@example.com\nSubject: renewal\nMessage-ID: <1@x>\n\n"
+                   "Please find attached the agenda for Thursday's meeting at 10am.\n", "utf-8")
+    code, out, err = main(["classify", "--json", "--file", eml], capsys, monkeypatch)
+    assert code == 0, err
+    assert json.loads(out)["reason"] == "none"
+
+
+@pytest.mark.parametrize("args, needle", [
+    (("classify", ""), "empty text"),
+    (("classify", "--file", "{tmp}/nope.txt"), "no such file"),
+    (("evaluate", "--data", FIXTURES / "bad_labels.csv"), "bad_labels.csv:3"),
+    (("playbook", "angry"), "unknown reason"),
+    (("classify", "--model", "{tmp}", "hello"), "no manifest.json"),
+])
+def test_user_errors_are_one_line_without_traceback(capsys, monkeypatch, tmp_path, args, needle):
+    argv = [str(a).format(tmp=tmp_path) for a in args]
+    one_line_error(*main(argv, capsys, monkeypatch)[::2], needle)
+
+
+def test_playbook_prints_one_reason(capsys, monkeypatch):
+    code, out, _ = main(["playbook", "too_weak"], capsys, monkeypatch)
+    assert code == 0
+    assert "too_weak" in out and "too_strong" not in out and "Say:" in out
+
+
+def test_evaluate_json_keys(capsys, monkeypatch):
+    code, out, err = main(["evaluate", "--data", FIXTURES / "labelled.jsonl", "--json"], capsys, monkeypatch)
+    assert code == 0, err
+    d = json.loads(out)
+    for key in ("macro_f1", "accuracy", "per_class", "confusion_matrix", "signal_accuracy", "ece"):
+        assert key in d
+    assert d["n"] == 48
+
+
+def test_score_jsonl_to_csv_one_row_per_input(capsys, monkeypatch, tmp_path):
+    out_file = tmp_path / "scored.csv"
+    code, _, err = main(["score", FIXTURES / "labelled.jsonl", "--out", out_file, "--quiet"], capsys, monkeypatch)
+    assert code == 0, err
+    rows = list(csv.DictReader(out_file.open()))
+    ids = [json.loads(line)["id"] for line in (FIXTURES / "labelled.jsonl").read_text("utf-8").splitlines()]
+    assert [r["id"] for r in rows] == ids
+    assert {"id", "reason", "signal", "confidence", "low_confidence", "p_too_strong", "p_none", "tactics",
+            "error"} <= set(rows[0])
+
+
+def test_train_then_classify_with_the_new_model(capsys, monkeypatch, tmp_path):
+    out_dir = tmp_path / "m"
+    code, _, err = main(["train", "--no-base", "--data", FIXTURES / "labelled.jsonl", "--out", out_dir,
+                         "--split", tmp_path / "none.csv"], capsys, monkeypatch)
+    assert code == 0, err
+    assert (out_dir / "MODEL_CARD.md").is_file() and (out_dir / "metrics.json").is_file()
+    code, out, err = main(["classify", "--model", out_dir, "--json", "we'll pass, thanks"], capsys, monkeypatch)
+    assert code == 0, err
+    assert json.loads(out)["reason"] in {"too_strong", "too_weak", "emotions_high", "none"}
+
+
+# -- every input a user can throw at it (in process: faster than a subprocess per case) ------------
 def test_classify_decodes_non_utf8_standard_input_like_a_file(capsys, monkeypatch, tmp_path):
     text = "Désolé, we will not negotiate: our café chain is happy with its current supplier.\n"
     code, out, err = main(["classify", "--json"], capsys, monkeypatch, stdin=text.encode("cp1252"))
@@ -234,10 +256,6 @@ def test_train_help_names_the_real_correction_column(capsys):
         cli.main(["train", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert f"{CORRECT_REASON}/confirmed" in text and "corrected_reason" not in text
-
-
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 
 @settings(max_examples=25, deadline=None, derandomize=True, database=None,

@@ -50,7 +50,7 @@ def test_render_mentions_every_reason():
 
 
 def test_unknown_reason_is_an_error():
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError, match="unknown reason 'angry'; expected one of too_strong, too_weak"):
         playbook.render("angry")
 
 

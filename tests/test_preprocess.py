@@ -107,12 +107,21 @@ def test_folded_patterns_match_like_ignorecase():
 
     from negclass.preprocess import _Folded
 
-    folded = _Folded(r"\bnot (?:the )?intended recipient|confidential")
-    plain = re.compile(folded.pattern.pattern, re.IGNORECASE)
+    source = r"\bnot (?:the )?intended recipient|confidential"
+    folded = _Folded(source)
+    reference = re.compile(source, re.IGNORECASE)   # what the folded pattern must behave like
     for text in ["If you are NOT THE Intended Recipient, delete it.", "Strictly Confidential.", "nothing here",
-                 "Ünïcode text, Not the intended recipient here", "Kelvin \u212a sign CONFIDENTIAL"]:
-        assert [m.span() for m in folded.finditer(text)] == [m.span() for m in plain.finditer(text)]
-        assert folded.count(text) == len(plain.findall(text))
+                 "cannot the intended recipient", "CONFIDENTIAL and confidential"]:
+        assert text.isascii()   # these take the lower-cased path
+        assert [m.span() for m in folded.finditer(text)] == [m.span() for m in reference.finditer(text)], text
+        assert folded.count(text) == len(reference.findall(text))
+        assert bool(folded.search(text)) == bool(reference.search(text))
+    # 'İ' lower-cases to two characters: spans must still point into the text as given
+    text = "İstanbul office: if you are NOT THE Intended Recipient, the Kelvin \u212a note is CONFIDENTIAL."
+    assert len(text.lower()) > len(text)
+    assert [text[a:b] for a, b in (m.span() for m in folded.finditer(text))] == [
+        "NOT THE Intended Recipient", "CONFIDENTIAL"]
+    assert folded.count(text) == 2
     with pytest.raises(ValueError):
         _Folded(r"Original Message")
 
