@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import negclass  # noqa: E402
-from negclass import ingest, preprocess, store  # noqa: E402
+from negclass import ingest, preprocess, store, taxonomy  # noqa: E402
 from mine_pool import reserved  # noqa: E402
 
 
@@ -47,7 +47,7 @@ def rank(args) -> int:
     msgs = list(reserve_messages(args.mbox))
     results = model.classify_many([m.text for m in msgs], explain=False)
     scored = [(1.0 - r.probabilities["none"], k, r) for k, r in enumerate(results) if r.error is None]
-    flagged = sum(r.reason != "none" for _, _, r in scored)
+    flagged = sum(r.reason != taxonomy.NONE for _, _, r in scored)
     print(f"{len(msgs)} reserved messages, {len(scored)} scored, {flagged} flagged as refusals", file=sys.stderr)
     top = heapq.nlargest(args.top, scored, key=lambda t: t[0])
     with open(args.out, "w", encoding="utf-8") as f:
@@ -83,9 +83,10 @@ def verdicts(args) -> int:
     if args.model:  # the figure goes into the model's metrics and card
         reserve = top[0].get("reserve_size") if top else None
         flagged = top[0].get("reserve_flagged") if top else None
-        store.add_metrics(args.model, "reserve_audit", {"n": len(rows), "both": both, "either": either,
-                                                        "reserve": reserve, "flagged": flagged, "file": str(args.out.resolve().relative_to(ROOT))
-                                                        if args.out.resolve().is_relative_to(ROOT) else str(args.out)})
+        out = args.out.resolve()
+        store.add_metrics(args.model, "reserve_audit", {
+            "n": len(rows), "both": both, "either": either, "reserve": reserve, "flagged": flagged,
+            "file": str(out.relative_to(ROOT)) if out.is_relative_to(ROOT) else str(args.out)})
         print(f"recorded in {args.model}")
     return 0
 
