@@ -410,6 +410,9 @@ class LinguisticParser(TransformerMixin, BaseEstimator):
                      plain=not lex.is_punct and lex.text not in ends_sentence,
                      ends=lex.text in ends_sentence)
 
+    def get_feature_names_out(self, input_features=None):
+        return np.array(["parsed"], dtype=object)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.string = True
@@ -457,6 +460,15 @@ def select_cues(parsed: list[Parsed]) -> list[dict[str, float]]:
     return out
 
 
+def selected_text(transformer, input_features) -> list[str]:
+    """The column name of a selector's output (one text per parse), for ``get_feature_names_out``."""
+    return ["text"]
+
+
+def selected_cues(transformer, input_features) -> list[str]:
+    return ["cue_counts"]
+
+
 def split_on_space(text: str) -> list[str]:
     return text.split(" ") if text else []
 
@@ -472,15 +484,15 @@ def build_features(word_max_features: int = 30000, char_max_features: int = 3000
     """Lemma 1-3-grams, character 2-5-grams and cue counts, side by side."""
     parts = [
         ("lemmas", Pipeline([
-            ("select", FunctionTransformer(select_lemmas)),
+            ("select", FunctionTransformer(select_lemmas, feature_names_out=selected_text)),
             ("tfidf", TfidfVectorizer(tokenizer=split_on_space, token_pattern=None, lowercase=False,
                                       ngram_range=(1, 3), min_df=2, max_features=word_max_features,
                                       sublinear_tf=True, dtype=np.float32)),
         ])),
         ("cues", Pipeline([
-            ("select", FunctionTransformer(select_cues)),
+            ("select", FunctionTransformer(select_cues, feature_names_out=selected_cues)),
             ("count", DictVectorizer()),
-            ("log", FunctionTransformer(log1p_sparse, accept_sparse=True)),
+            ("log", FunctionTransformer(log1p_sparse, accept_sparse=True, feature_names_out="one-to-one")),
             # scale-free like the n-grams: a long article's many cue matches weigh no more than
             # the few of a short reply, so length alone cannot make a text look like a refusal
             ("norm", Normalizer()),
@@ -488,7 +500,7 @@ def build_features(word_max_features: int = 30000, char_max_features: int = 3000
     ]
     if use_chars:
         parts.insert(1, ("chars", Pipeline([
-            ("select", FunctionTransformer(select_chars)),
+            ("select", FunctionTransformer(select_chars, feature_names_out=selected_text)),
             ("tfidf", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=3,
                                       max_features=char_max_features, sublinear_tf=True,
                                       dtype=np.float32)),

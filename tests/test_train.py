@@ -105,7 +105,7 @@ def test_real_mail_tuning_sets_calibration_and_threshold(tmp_path):
     assert res.meta["refusal_threshold"] == tuning["refusal_threshold"]
     assert tuning["examples"] == 16 and tuning["refusals"] == 6
     assert tuning["false_alarm_rate"] <= 0.2
-    clf = joblib.load(tmp_path / "m" / "pipeline.joblib").named_steps["clf"]
+    clf = joblib.load(tmp_path / "m" / "pipeline.joblib").named_steps["read"].clf
     assert clf.refusal_scale_ is not None and clf.refusal_threshold == tuning["refusal_threshold"]
     assert "real_dev" in res.metrics
 
@@ -141,7 +141,7 @@ def test_real_tuning_without_refusals_caps_false_alarms(tmp_path):
     assert tuning["refusals"] == 0 and tuning["refusal_scale"] is None
     assert res.meta["refusal_threshold"] == tuning["refusal_threshold"]
     # the threshold is the lowest on the grid that keeps the false alarms within the cap
-    clf = joblib.load(tmp_path / "m" / "pipeline.joblib").named_steps["clf"]
+    clf = joblib.load(tmp_path / "m" / "pipeline.joblib").named_steps["read"].clf
     assert clf.refusal_threshold == tuning["refusal_threshold"]
     p_ref = np.array([1.0 - r.probabilities["none"] for r in
                       negclass.load_model(tmp_path / "m").classify_many([r["text"] for r in negatives], explain=False)])
