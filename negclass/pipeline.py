@@ -131,8 +131,6 @@ class WholeTextClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     # -- reading ---------------------------------------------------------------------------
     def read(self, X) -> Reading:
         """Read the non-empty texts of ``X`` whole (see the class doc)."""
-        from .features import transform_features
-
         check_is_fitted(self)
         texts = list(X)
         rows = [i for i, t in enumerate(texts) if isinstance(t, str) and t.strip()]
@@ -146,7 +144,7 @@ class WholeTextClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if not pieces:
             return Reading(rows, np.zeros((0, len(self.classes_))), None, [], [])
         parsed = self.parser.transform(pieces)
-        Xf = transform_features(self.features, parsed)
+        Xf = self.features.transform(parsed)
         proba = self.clf.predict_proba(Xf)
         if len(pieces) == len(rows):
             return Reading(rows, proba, Xf, parsed, starts)
