@@ -331,9 +331,9 @@ _SPACE = re.compile(r"\s+")
 
 def normalise(text: str) -> str:
     """The author's new words, lower-cased with runs of white space made one: what duplicates share."""
-    from . import preprocess
+    from .pipeline import MailCleaner
 
-    cleaned = preprocess.clean(str(text)).text or str(text)
+    cleaned = MailCleaner().as_labelled([str(text)])[0]  # what training reads of a labelled text
     return _SPACE.sub(" ", cleaned).strip().lower()
 
 

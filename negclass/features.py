@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import re
-import weakref
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -22,6 +21,7 @@ from sklearn.feature_extraction import DictVectorizer
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer, Normalizer
+from sklearn.utils.validation import check_is_fitted
 
 CUE_PREFIX = "cue="
 NUM_TOKEN = "<num>"
@@ -57,12 +57,31 @@ def load_cue_patterns() -> dict:
     return yaml.safe_load(text)["cues"]
 
 
-@lru_cache(maxsize=4)
-def _nlp_and_matchers(patterns_key: str):
-    """The spaCy pipeline and the cue matchers: a ``PhraseMatcher`` for the cue phrases and a
-    ``Matcher`` for the token patterns (their sets turned into lexeme flags, see ``_flag_sets``)."""
+@dataclass
+class _Runtime:
+    """What a fitted ``LinguisticParser`` builds from its patterns on first use and keeps, never
+    pickled: the spaCy pipeline, the cue matchers, and what it has learnt about each word form."""
+
+    key: tuple       # (patterns, mask_names) it was built for
+    nlp: object
+    table: object    # the lookup lemmatizer's table
+    matchers: list   # PhraseMatcher of the cue phrases, PhraseMatcher of word-set patterns, Matcher of the rest
+    flags: dict      # (attr, set of values) -> lexeme flag bit (see ``_flag_sets``)
+    words: dict = field(default_factory=dict)  # word form (orth id) -> ``_Word``
+
+
+def _build_runtime(patterns_key: str, mask_names: bool) -> _Runtime:
+    """The spaCy pipeline and the cue matchers for ``patterns_key`` (``cues.yaml`` as saved).
+
+    Cue phrases go to a ``PhraseMatcher``. Token patterns that are only word sets (see
+    ``_as_word_sequences``) become word sequences in a second ``PhraseMatcher``, leaving the
+    ``Matcher`` only the few patterns with wildcards or other attributes, their sets turned into
+    lexeme flags (``_flag_sets``): the Matcher's cost grows with its number of patterns at every
+    token, a PhraseMatcher's hardly at all. Every pattern is also checked by a plain ``Matcher``.
+    """
     import spacy
     from spacy.matcher import Matcher, PhraseMatcher
+    from spacy.tokens import Doc
 
     nlp = spacy.blank("en")
     # the tokenizer caches the tokens of each whitespace-separated chunk, but by default stops
@@ -75,15 +94,23 @@ def _nlp_and_matchers(patterns_key: str):
     cues = yaml.safe_load(patterns_key)
     phrase = PhraseMatcher(nlp.vocab, attr="LOWER")
     checker = Matcher(nlp.vocab)  # validates the patterns as written
+    forms = _lemma_forms(table)
+    sequences = PhraseMatcher(nlp.vocab, attr="LOWER")
+    kept: dict[str, list] = {}
     for name, spec in cues.items():
         if spec.get("phrases"):
             phrase.add(name, list(nlp.tokenizer.pipe(spec["phrases"])))
         if spec.get("patterns"):
             checker.add(name, spec["patterns"])
-    patterns = {name: spec["patterns"] for name, spec in cues.items() if spec.get("patterns")}
+        for pat in spec.get("patterns") or []:
+            words = _as_word_sequences(pat, forms)
+            if words is None:
+                kept.setdefault(name, []).append(pat)
+            elif words:
+                sequences.add(name, [Doc(nlp.vocab, words=w) for w in words])
     flags: dict = {}
-    matcher = _flagged_matcher(nlp, table, patterns, flags)
-    return nlp, table, phrase, matcher, flags
+    matcher = _flagged_matcher(nlp, table, kept, flags)
+    return _Runtime((patterns_key, mask_names), nlp, table, [phrase, sequences, matcher], flags)
 
 
 def _flagged_matcher(nlp, table, patterns: dict, flags: dict):
@@ -99,36 +126,6 @@ def _flagged_matcher(nlp, table, patterns: dict, flags: dict):
     for name, pats in patterns.items():
         matcher.add(name, [_flag_sets(pat, nlp.vocab, table, flags) for pat in pats])
     return matcher
-
-
-EXPAND_FROM = 200  # batches of at least this many texts use the expanded matchers
-
-
-@lru_cache(maxsize=4)
-def _expanded_matchers(patterns_key: str):
-    """The same cue matches from cheaper matchers, for large batches.
-
-    Token patterns that are only word sets (see ``_as_word_sequences``) become word sequences in
-    a second ``PhraseMatcher``, leaving the ``Matcher`` only the few patterns with wildcards or
-    other attributes; the Matcher's cost grows with its number of patterns at every token. Building
-    the sequences takes a few tenths of a second, so single texts use the plain matchers.
-    """
-    from spacy.matcher import PhraseMatcher
-    from spacy.tokens import Doc
-
-    nlp, table, phrase, _, flags = _nlp_and_matchers(patterns_key)
-    cues = yaml.safe_load(patterns_key)
-    forms = _lemma_forms(table)
-    sequences = PhraseMatcher(nlp.vocab, attr="LOWER")
-    kept: dict[str, list] = {}
-    for name, spec in cues.items():
-        for pat in spec.get("patterns") or []:
-            words = _as_word_sequences(pat, forms)
-            if words is None:
-                kept.setdefault(name, []).append(pat)
-            elif words:
-                sequences.add(name, [Doc(nlp.vocab, words=w) for w in words])
-    return phrase, sequences, _flagged_matcher(nlp, table, kept, flags)
 
 
 MAX_SEQUENCES = 20_000  # a pattern with more word sequences than this stays in the Matcher
@@ -266,29 +263,7 @@ def _flag_sets(pattern: list, vocab, table, flags: dict) -> list:
 
 
 _TOKEN_CACHE_SIZE = 200_000
-
-
-@lru_cache(maxsize=8)
-def _lexeme_cache(patterns_key: str, mask_names: bool) -> dict:
-    return {}
-
-
-VOCAB_LIMIT = 250_000  # lexemes; past this the pipeline is built afresh (see _renew_if_grown)
-
-
-def _renew_if_grown(patterns_key: str) -> None:
-    """Start a fresh pipeline once its vocabulary passes ``VOCAB_LIMIT`` lexemes.
-
-    spaCy keeps a lexeme and a string for every word form it has seen, without a cap, so a
-    process scoring an endless stream of mail would grow; about 120,000 lexemes come from 24,000
-    messages. Dropping the pipeline and the caches tied to its vocabulary keeps memory bounded
-    for a rebuild (under a second) every hundred thousand messages or so. Results do not change:
-    everything is recomputed from the same patterns and lookup data.
-    """
-    if _nlp_and_matchers.cache_info().currsize and len(_nlp_and_matchers(patterns_key)[0].vocab) > VOCAB_LIMIT:
-        _nlp_and_matchers.cache_clear()
-        _expanded_matchers.cache_clear()
-        _lexeme_cache.cache_clear()
+VOCAB_LIMIT = 250_000  # lexemes; past this a parser builds its spaCy pipeline afresh (see ``_runtime``)
 
 
 _SYMBOLS = re.compile(r"[@/\\_=<>|]")
@@ -346,20 +321,37 @@ class LinguisticParser(TransformerMixin, BaseEstimator):
     def transform(self, X) -> list[Parsed]:
         return list(self.parse(X))
 
+    def _runtime(self) -> _Runtime:
+        """The spaCy pipeline and matchers of this parser, built on first use.
+
+        spaCy keeps a lexeme and a string for every word form it has seen, without a cap, so a
+        process scoring an endless stream of mail would grow; about 120,000 lexemes come from
+        24,000 messages. Past ``VOCAB_LIMIT`` lexemes everything is built afresh (under a second,
+        every hundred thousand messages or so), which keeps memory bounded; results do not change,
+        since everything is recomputed from the same patterns and lookup data."""
+        check_is_fitted(self, "patterns_")
+        key = (self.patterns_, self.mask_names)
+        rt = self.__dict__.get("_rt")
+        if rt is None or rt.key != key or len(rt.nlp.vocab) > VOCAB_LIMIT:
+            rt = self._rt = _build_runtime(*key)
+        return rt
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())  # a copy: the running parser keeps its pipeline
+        state.pop("_rt", None)  # rebuilt on first use after loading
+        return state
+
     def parse(self, texts):
         from spacy.attrs import IDX, LEMMA, LENGTH, ORTH
 
-        _renew_if_grown(self.patterns_)
-        nlp, table, phrase, matcher, _ = _nlp_and_matchers(self.patterns_)
+        rt = self._runtime()
+        nlp, table, matchers = rt.nlp, rt.table, rt.matchers
         texts = [t[: self.max_chars] for t in texts]
-        matchers = [phrase, matcher]
-        if len(texts) >= EXPAND_FROM:
-            matchers = list(_expanded_matchers(self.patterns_))
         # Everything parsing needs of a token but its sentence start depends on its word form alone
         # (the lemma is the lookup of the lower case), so it is computed once per form; the
         # lemmatizer and sentencizer components, which loop over tokens in Python, are replaced by
         # that cache plus the sentencizer's own rule below, and lemmas are set in one array call.
-        words = _lexeme_cache(self.patterns_, self.mask_names)
+        words = rt.words
         ends_sentence = nlp.get_pipe("sentencizer").punct_chars
         vocab = nlp.vocab
         for text, doc in zip(texts, nlp.pipe(texts, batch_size=self.batch_size, disable=["lemmatizer", "sentencizer"])):
@@ -410,6 +402,9 @@ class LinguisticParser(TransformerMixin, BaseEstimator):
                      plain=not lex.is_punct and lex.text not in ends_sentence,
                      ends=lex.text in ends_sentence)
 
+    def get_feature_names_out(self, input_features=None):
+        return np.array(["parsed"], dtype=object)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.string = True
@@ -457,6 +452,15 @@ def select_cues(parsed: list[Parsed]) -> list[dict[str, float]]:
     return out
 
 
+def selected_text(transformer, input_features) -> list[str]:
+    """The column name of a selector's output (one text per parse), for ``get_feature_names_out``."""
+    return ["text"]
+
+
+def selected_cues(transformer, input_features) -> list[str]:
+    return ["cue_counts"]
+
+
 def split_on_space(text: str) -> list[str]:
     return text.split(" ") if text else []
 
@@ -472,15 +476,14 @@ def build_features(word_max_features: int = 30000, char_max_features: int = 3000
     """Lemma 1-3-grams, character 2-5-grams and cue counts, side by side."""
     parts = [
         ("lemmas", Pipeline([
-            ("select", FunctionTransformer(select_lemmas)),
-            ("tfidf", TfidfVectorizer(tokenizer=split_on_space, token_pattern=None, lowercase=False,
-                                      ngram_range=(1, 3), min_df=2, max_features=word_max_features,
-                                      sublinear_tf=True, dtype=np.float32)),
+            ("select", FunctionTransformer(select_lemmas, feature_names_out=selected_text)),
+            ("tfidf", LemmaNgrams(ngram_range=(1, 3), min_df=2, max_features=word_max_features,
+                                  sublinear_tf=True, dtype=np.float32)),
         ])),
         ("cues", Pipeline([
-            ("select", FunctionTransformer(select_cues)),
+            ("select", FunctionTransformer(select_cues, feature_names_out=selected_cues)),
             ("count", DictVectorizer()),
-            ("log", FunctionTransformer(log1p_sparse, accept_sparse=True)),
+            ("log", FunctionTransformer(log1p_sparse, accept_sparse=True, feature_names_out="one-to-one")),
             # scale-free like the n-grams: a long article's many cue matches weigh no more than
             # the few of a short reply, so length alone cannot make a text look like a refusal
             ("norm", Normalizer()),
@@ -488,7 +491,7 @@ def build_features(word_max_features: int = 30000, char_max_features: int = 3000
     ]
     if use_chars:
         parts.insert(1, ("chars", Pipeline([
-            ("select", FunctionTransformer(select_chars)),
+            ("select", FunctionTransformer(select_chars, feature_names_out=selected_text)),
             ("tfidf", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=3,
                                       max_features=char_max_features, sublinear_tf=True,
                                       dtype=np.float32)),
@@ -498,73 +501,58 @@ def build_features(word_max_features: int = 30000, char_max_features: int = 3000
     return FeatureUnion(parts, transformer_weights=weights)
 
 
-# -- fast transform ----------------------------------------------------------------------------
-_WORD_CACHE_SIZE = 200_000
-_WORD_COLUMNS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # vectoriser -> {word: columns}
+# -- lemma n-grams ------------------------------------------------------------------------------
+class LemmaNgrams(TransformerMixin, BaseEstimator):
+    """TF-IDF of the word n-grams of space-separated lemma texts: ``TfidfVectorizer`` with
+    ``tokenizer=split_on_space`` and no lower-casing, the same matrix, counted with array
+    operations instead of a Python loop over every n-gram of every text.
 
-
-def _is_char_wb(trans) -> bool:
-    """A ``chars`` view as ``build_features`` makes it (select_chars, then a plain char_wb TF-IDF)."""
-    steps = getattr(trans, "steps", None)
-    if not steps or len(steps) != 2:
-        return False
-    select, vec = steps[0][1], steps[1][1]
-    return (isinstance(select, FunctionTransformer) and select.func is select_chars and select.kw_args is None
-            and type(vec) is TfidfVectorizer and vec.analyzer == "char_wb" and vec.input == "content"
-            and vec.preprocessor is None and vec.strip_accents is None and vec.lowercase
-            and not vec.binary and hasattr(vec, "_tfidf"))
-
-
-def _char_wb_counts(vec: TfidfVectorizer, docs: list[str]):
-    """The count matrix ``vec`` would build from ``docs``, built word by word.
-
-    A ``char_wb`` n-gram never crosses a word, so a document's counts are the sum of its words'
-    counts; the in-vocabulary n-gram columns of each word are computed once and cached.
+    Fitting is scikit-learn's (``CountVectorizer`` for the vocabulary, ``TfidfTransformer`` for
+    the weights, kept as ``counter_`` and ``tfidf_``); the vocabulary is also coded as numbers
+    (``table_``, see ``_NgramTable``), which ``transform`` looks each window of words up in.
     """
-    import scipy.sparse as sp
 
-    cache = _WORD_COLUMNS.get(vec)
-    if cache is None:
-        cache = _WORD_COLUMNS[vec] = {}
-    vocab = vec.vocabulary_
-    ngrams = vec._char_wb_ngrams
-    indptr, indices, values = [0], [], []
-    for doc in docs:
-        counts: dict[int, int] = {}
-        words: dict[str, int] = {}
-        for w in doc.lower().split():
-            words[w] = words.get(w, 0) + 1
-        for w, k in words.items():
-            cols = cache.get(w)
-            if cols is None:
-                if len(cache) >= _WORD_CACHE_SIZE:
-                    cache.clear()
-                cols = cache[w] = [vocab[g] for g in ngrams(w) if g in vocab]
-            for c in cols:
-                counts[c] = counts.get(c, 0) + k
-        indices.extend(counts.keys())
-        values.extend(counts.values())
-        indptr.append(len(indices))
-    X = sp.csr_array((np.asarray(values, dtype=np.intc), np.asarray(indices, dtype=np.int32),
-                      np.asarray(indptr, dtype=np.int32)), shape=(len(docs), len(vocab)), dtype=vec.dtype)
-    X.sort_indices()
-    return X
+    def __init__(self, ngram_range=(1, 1), min_df=1, max_features=None, sublinear_tf=False, dtype=np.float64):
+        self.ngram_range = ngram_range
+        self.min_df = min_df
+        self.max_features = max_features
+        self.sublinear_tf = sublinear_tf
+        self.dtype = dtype
 
+    def _counter(self):
+        from sklearn.feature_extraction.text import CountVectorizer
 
-_NGRAM_TABLES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # vectoriser -> _NgramTable
+        return CountVectorizer(tokenizer=split_on_space, token_pattern=None, lowercase=False,
+                               ngram_range=self.ngram_range, min_df=self.min_df,
+                               max_features=self.max_features, dtype=self.dtype)
 
+    def fit(self, X, y=None):
+        self.fit_transform(X)
+        return self
 
-def _is_lemma_ngrams(trans) -> bool:
-    """A ``lemmas`` view as ``build_features`` makes it (select_lemmas, then a word n-gram TF-IDF
-    over ``split_on_space``)."""
-    steps = getattr(trans, "steps", None)
-    if not steps or len(steps) != 2:
-        return False
-    select, vec = steps[0][1], steps[1][1]
-    return (isinstance(select, FunctionTransformer) and select.func is select_lemmas and select.kw_args is None
-            and type(vec) is TfidfVectorizer and vec.analyzer == "word" and vec.tokenizer is split_on_space
-            and vec.input == "content" and vec.preprocessor is None and vec.strip_accents is None
-            and not vec.lowercase and vec.stop_words is None and not vec.binary and hasattr(vec, "_tfidf"))
+    def fit_transform(self, X, y=None):
+        from sklearn.feature_extraction.text import TfidfTransformer
+
+        self.counter_ = self._counter()
+        counts = self.counter_.fit_transform(list(X))
+        self.tfidf_ = TfidfTransformer(sublinear_tf=self.sublinear_tf).fit(counts)
+        self.table_ = _NgramTable.of(self.counter_.vocabulary_)
+        return self.tfidf_.transform(counts, copy=False)
+
+    def transform(self, X):
+        check_is_fitted(self, "tfidf_")
+        docs = list(X)
+        counts = self.counter_.transform(docs) if self.table_ is None else self.table_.counts(docs, self.ngram_range, self.dtype)
+        return self.tfidf_.transform(counts, copy=False)
+
+    def get_feature_names_out(self, input_features=None):
+        return self.counter_.get_feature_names_out()
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        return tags
 
 
 @dataclass
@@ -576,6 +564,7 @@ class _NgramTable:
     n_words: int
     codes: dict      # size -> sorted int64 codes
     columns: dict    # size -> column of each code
+    n_columns: int   # the vocabulary's size
 
     @classmethod
     def of(cls, vocabulary: dict) -> "_NgramTable | None":
@@ -598,80 +587,46 @@ class _NgramTable:
             pairs.sort()
             codes[size] = np.array([c for c, _ in pairs], dtype=np.int64)
             columns[size] = np.array([col for _, col in pairs], dtype=np.int64)
-        return cls(word_ids, n_words, codes, columns)
+        return cls(word_ids, n_words, codes, columns, len(vocabulary))
 
+    def counts(self, docs: list[str], ngram_range: tuple[int, int], dtype=np.float64):
+        """The count matrix of ``docs`` over the vocabulary, as ``CountVectorizer.transform`` gives it.
 
-def _ngram_counts(vec: TfidfVectorizer, docs: list[str]):
-    """The count matrix ``vec`` would build from ``docs``, counted with array operations (None
-    when the vocabulary's n-grams are too long to code as numbers, or for a small first batch).
+        Every token becomes its word id (-1 for a word no vocabulary n-gram uses); each window of
+        ``n`` ids inside one document becomes one number, looked up in the sorted codes of the
+        vocabulary's n-grams; the hits are counted per (document, column).
+        """
+        import scipy.sparse as sp
 
-    Every token becomes its word id (-1 for a word no vocabulary n-gram uses); each window of
-    ``n`` ids inside one document becomes one number, looked up in the sorted codes of the
-    vocabulary's n-grams; the hits are counted per (document, column).
-    """
-    import scipy.sparse as sp
-
-    if vec not in _NGRAM_TABLES:
-        if len(docs) < EXPAND_FROM:  # building the table takes about 0.1 s: not for a few texts
-            return None
-        _NGRAM_TABLES[vec] = _NgramTable.of(vec.vocabulary_)
-    table = _NGRAM_TABLES[vec]
-    n_cols = len(vec.vocabulary_)
-    if table is None:
-        return None
-    tokens = [split_on_space(d) for d in docs]
-    lengths = np.fromiter((len(t) for t in tokens), dtype=np.int64, count=len(tokens))
-    get = table.word_ids.get
-    ids = np.fromiter((get(w, -1) for t in tokens for w in t), dtype=np.int64, count=int(lengths.sum()))
-    doc_of = np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
-    hit_docs, hit_cols = [], []
-    min_n, max_n = vec.ngram_range
-    for size in range(min_n, max_n + 1):
-        codes = table.codes.get(size)
-        if codes is None or len(ids) < size:
-            continue
-        windows = len(ids) - size + 1
-        code = ids[:windows].copy()
-        ok = (code >= 0) & (doc_of[:windows] == doc_of[size - 1:])
-        for k in range(1, size):
-            nxt = ids[k:k + windows]
-            ok &= nxt >= 0
-            code = code * table.n_words + nxt
-        code, where = code[ok], doc_of[:windows][ok]
-        pos = np.minimum(np.searchsorted(codes, code), len(codes) - 1)
-        found = codes[pos] == code
-        hit_docs.append(where[found])
-        hit_cols.append(table.columns[size][pos[found]])
-    if hit_docs:
-        keys, counts = np.unique(np.concatenate(hit_docs) * n_cols + np.concatenate(hit_cols), return_counts=True)
-    else:
-        keys, counts = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    rows = keys // n_cols
-    indptr = np.searchsorted(rows, np.arange(len(docs) + 1)).astype(np.int32)
-    X = sp.csr_array((counts.astype(np.intc), (keys % n_cols).astype(np.int32), indptr),
-                     shape=(len(docs), n_cols), dtype=vec.dtype)
-    return X
-
-
-def transform_features(union: FeatureUnion, parsed: list[Parsed]):
-    """``union.transform(parsed)``, the same matrix, with the character n-grams counted word by
-    word (see ``_char_wb_counts``) and the lemma n-grams built only where the vocabulary has them
-    (see ``_ngram_counts``); any other layout goes through ``union.transform``."""
-    try:
-        parts = list(union._iter())
-        hstack = union._hstack
-    except AttributeError:
-        return union.transform(parsed)
-    if union.n_jobs not in (None, 1) or not any(_is_char_wb(t) or _is_lemma_ngrams(t) for _, t, _ in parts):
-        return union.transform(parsed)
-    Xs = []
-    for name, trans, weight in parts:
-        if _is_char_wb(trans):
-            vec = trans.steps[1][1]
-            res = vec._tfidf.transform(_char_wb_counts(vec, select_chars(parsed)), copy=False)
-        elif _is_lemma_ngrams(trans) and (counts := _ngram_counts(trans.steps[1][1], select_lemmas(parsed))) is not None:
-            res = trans.steps[1][1]._tfidf.transform(counts, copy=False)
+        n_cols = self.n_columns
+        tokens = [split_on_space(d) for d in docs]
+        lengths = np.fromiter((len(t) for t in tokens), dtype=np.int64, count=len(tokens))
+        get = self.word_ids.get
+        ids = np.fromiter((get(w, -1) for t in tokens for w in t), dtype=np.int64, count=int(lengths.sum()))
+        doc_of = np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
+        hit_docs, hit_cols = [], []
+        min_n, max_n = ngram_range
+        for size in range(min_n, max_n + 1):
+            codes = self.codes.get(size)
+            if codes is None or len(ids) < size:
+                continue
+            windows = len(ids) - size + 1
+            code = ids[:windows].copy()
+            ok = (code >= 0) & (doc_of[:windows] == doc_of[size - 1:])
+            for k in range(1, size):
+                nxt = ids[k:k + windows]
+                ok &= nxt >= 0
+                code = code * self.n_words + nxt
+            code, where = code[ok], doc_of[:windows][ok]
+            pos = np.minimum(np.searchsorted(codes, code), len(codes) - 1)
+            found = codes[pos] == code
+            hit_docs.append(where[found])
+            hit_cols.append(self.columns[size][pos[found]])
+        if hit_docs:
+            keys, counts = np.unique(np.concatenate(hit_docs) * n_cols + np.concatenate(hit_cols), return_counts=True)
         else:
-            res = trans.transform(parsed)
-        Xs.append(res if weight is None else res * weight)
-    return hstack(Xs)
+            keys, counts = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        rows = keys // n_cols
+        indptr = np.searchsorted(rows, np.arange(len(docs) + 1)).astype(np.int32)
+        return sp.csr_array((counts.astype(np.intc), (keys % n_cols).astype(np.int32), indptr),
+                            shape=(len(docs), n_cols), dtype=dtype)

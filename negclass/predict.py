@@ -9,9 +9,9 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from . import playbook, preprocess, registry, store, taxonomy
+from . import playbook, registry, store, taxonomy
 from .errors import EmptyTextError, NegclassError
-from .features import CUE_PREFIX, Parsed, transform_features
+from .features import CUE_PREFIX, Parsed
 from .playbook import Tactic
 
 
@@ -54,18 +54,21 @@ CONTEXT_CUES = {"negation", "deal_context"}  # cues that set the scene, never sh
 
 
 class Model:
-    """A loaded model directory: ``classify`` one text, ``classify_many`` a stream of them."""
+    """A loaded model directory: ``classify`` one text, ``classify_many`` a stream of them.
+
+    The saved ``pipeline`` is the whole model (see ``negclass.pipeline``): its ``predict_proba``
+    and ``predict`` on raw messages give the probabilities and reasons reported here. This class
+    runs the same steps one at a time so that it can also report the signal, the evidence and
+    the tactics of each result."""
 
     def __init__(self, pipeline, meta: dict, path: Path | None = None):
         self.pipeline = pipeline
         self.meta = meta
         self.path = path
-        self.parser = pipeline.named_steps["parse"]
-        self.features = pipeline.named_steps["features"]
-        self.clf = pipeline.named_steps["clf"]
-        self.reasons = list(self.clf.classes_)
-        self.min_confidence = float(meta["low_confidence"]["min_confidence"])
-        self.min_margin = float(meta["low_confidence"]["min_margin"])
+        self.cleaner = pipeline.named_steps["clean"]
+        self.reader = pipeline.named_steps["read"]
+        self.clf = self.reader.clf
+        self.reasons = list(self.reader.classes_)
         self._columns = self._feature_columns()
         self._weights: dict[tuple[str, str | None], np.ndarray] = {}
 
@@ -74,13 +77,12 @@ class Model:
         return self.meta.get("name", self.path.name if self.path else "model")
 
     def _feature_columns(self) -> dict:
-        """Global column index of each lemma n-gram and each cue in the feature union."""
-        offset, cols = 0, {"lemmas": {}, "cues": {}}
-        for name, trans in self.features.transformer_list:
-            names = trans.steps[1][1].get_feature_names_out()  # the vectoriser after the selector
-            if name in cols:
-                cols[name] = {str(n): offset + i for i, n in enumerate(names)}
-            offset += len(names)
+        """Column index of each lemma n-gram and each cue in the feature union."""
+        cols: dict[str, dict[str, int]] = {"lemmas": {}, "cues": {}}
+        for i, name in enumerate(self.reader.get_feature_names_out()):
+            view, _, feature = str(name).partition("__")
+            if view in cols:
+                cols[view][feature] = i
         return cols
 
     # -- public API ----------------------------------------------------------------------
@@ -112,63 +114,27 @@ class Model:
 
     # -- internals -----------------------------------------------------------------------
     def _classify_batch(self, texts: list, html, explain: bool | str) -> list[Classification]:
-        cleaned = [preprocess.clean(t if isinstance(t, str) else "", html=html) for t in texts]
-        ok = [i for i, c in enumerate(cleaned) if c.text.strip()]
+        cleaned = self.cleaner.clean(texts, html=html)
         results: list[Classification] = [_empty()] * len(texts)
-        if not ok:
+        reading = self.reader.read([c.text for c in cleaned])
+        if not reading.rows:
             return results
-        proba, X, parsed, starts = self._read_windows([cleaned[i].text for i in ok])
-        reasons = list(self.clf.decide(proba))
-        signals = self.clf.predict_signal(X, reasons)
-        for row, i in enumerate(ok):
-            p = proba[row]
-            order = np.argsort(p)[::-1]
+        reasons, low = self.reader.decide(reading.proba)
+        signals = self.reader.predict_signal(reading, reasons)
+        for row, i in enumerate(reading.rows):
+            p = reading.proba[row]
             reason, signal = str(reasons[row]), signals[row]
             confidence = float(p[self.reasons.index(reason)])
-            margin = float(p[order[0]] - p[order[1]])
-            low = confidence < self.min_confidence or margin < self.min_margin or reason != self.reasons[order[0]]
             wanted = explain is True or (explain == "flagged" and reason != taxonomy.NONE)
-            evidence = (self._evidence(parsed[row], X[row], reason, signal, texts[i], cleaned[i], starts[row])
-                        if wanted else [])
+            evidence = (self._evidence(reading.parsed[row], reading.X[row], reason, signal, texts[i], cleaned[i],
+                                       reading.starts[row]) if wanted else [])
             results[i] = Classification(
                 reason=reason, signal=signal, confidence=round(confidence, 4),
                 probabilities={r: round(float(v), 4) for r, v in zip(self.reasons, p)},
-                low_confidence=bool(low), evidence=evidence,
+                low_confidence=bool(low[row]), evidence=evidence,
                 tactics=[] if reason == taxonomy.NONE else playbook.tactics_for(reason, signal),
                 text_chars=len(cleaned[i].text), text=cleaned[i].text)
         return results
-
-    def _read_windows(self, texts: list[str]):
-        """Probabilities of cleaned texts, reading each whole: a long text is read in windows
-        (``preprocess.windows``) and answered by the window most likely to be a refusal, its odds
-        divided by the number of windows (``many_chances``).
-
-        Returns one row per text: probabilities, feature row and parse of the chosen window, and
-        the window's start in the text."""
-        pieces, owner, starts = [], [], []
-        for k, text in enumerate(texts):
-            for a, b in preprocess.windows(text):
-                pieces.append(text[a:b])
-                owner.append(k)
-                starts.append(a)
-        parsed = self.parser.transform(pieces)
-        X = transform_features(self.features, parsed)
-        proba = self.clf.predict_proba(X)
-        if len(pieces) == len(texts):
-            return proba, X, parsed, starts
-        none = self.reasons.index(taxonomy.NONE)
-        best: dict[int, int] = {}
-        for j, k in enumerate(owner):
-            if k not in best or proba[j, none] < proba[best[k], none]:
-                best[k] = j
-        rows = [best[k] for k in range(len(texts))]
-        n_windows = np.bincount(owner, minlength=len(texts))
-        return (many_chances(proba[rows], n_windows, none), X[rows], [parsed[j] for j in rows],
-                [starts[j] for j in rows])
-
-    def probabilities(self, texts: list[str]) -> np.ndarray:
-        """Reason probabilities (columns in ``reasons`` order) of already cleaned texts."""
-        return self._read_windows(list(texts))[0] if len(texts) else np.zeros((0, len(self.reasons)))
 
     def _reason_weights(self, reason: str, signal: str | None) -> np.ndarray:
         key = (reason, signal)
@@ -242,23 +208,6 @@ class Model:
 
 _NEGATION_AFTER = re.compile(r"(?:n[\'\u2019]t|\s+(?:not|never)\b)", re.IGNORECASE)
 _NEGATION_BEFORE = re.compile(r"\b(?:not|never|no|cannot|\w+n[\'\u2019]t)\s+$", re.IGNORECASE)
-
-
-def many_chances(proba: np.ndarray, n_windows: np.ndarray, none: int) -> np.ndarray:
-    """Probabilities of texts answered by the best of ``n_windows`` windows, corrected for the
-    chances a long text had: the odds of a refusal in the best window are divided by the number
-    of windows (a text read in one window is unchanged), and the refusal reasons keep their
-    proportions. Without this, the longest texts (news digests, forwarded articles) would rank
-    highest only because they were read many times."""
-    n = np.asarray(n_windows, dtype=float)
-    if (n <= 1).all():
-        return proba
-    p_ref = np.clip(1.0 - proba[:, none], 1e-9, 1 - 1e-9)
-    odds = p_ref / (1.0 - p_ref) / np.maximum(n, 1.0)
-    new = odds / (1.0 + odds)
-    out = proba * (new / p_ref)[:, None]
-    out[:, none] = 1.0 - new
-    return out
 
 
 def _with_negation(text: str, a: int, b: int) -> tuple[int, int]:

@@ -26,7 +26,7 @@ META = "meta.json"
 METRICS = "metrics.json"
 CARD = "MODEL_CARD.md"
 MANIFEST = "manifest.json"
-FORMAT = 1
+FORMAT = 2  # 2: the pipeline is the whole model (cleaning, windows, decision; see negclass.pipeline)
 
 
 def shipped_model_dir() -> Path:

@@ -13,14 +13,14 @@ from joblib import Parallel, cpu_count, delayed
 from sklearn.dummy import DummyClassifier
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
-from sklearn.pipeline import Pipeline
 
-from . import card, dataset, preprocess, registry, store, taxonomy
+from . import card, dataset, registry, store, taxonomy
 from .baselines import KeywordRuleBaseline
 from .errors import DataError, NegclassError
 from .estimator import ReasonSignalClassifier
 from .evaluate import metrics_of_results, reason_metrics
 from .features import LinguisticParser, build_features
+from .pipeline import MailCleaner, WholeTextClassifier, build_pipeline
 from .predict import Model
 
 log = logging.getLogger("negclass.train")
@@ -127,8 +127,9 @@ def read_split(path: Path | None) -> dict[str, str]:
     return dict(zip(frame["id"], frame["split"]))
 
 
-def _clean_texts(texts) -> list[str]:
-    return [preprocess.clean(t).text or t for t in texts]
+def _labelled_texts(texts) -> list[str]:
+    """Labelled examples as the pipeline's cleaning step reads them when it is fitted."""
+    return MailCleaner().as_labelled(list(texts))
 
 
 def _choose_refusal_threshold(proba, y, is_real, cfg: TrainConfig, clf: ReasonSignalClassifier) -> float:
@@ -146,19 +147,20 @@ def _choose_refusal_threshold(proba, y, is_real, cfg: TrainConfig, clf: ReasonSi
     return best[1]
 
 
-def _tune_on_real(reader: Model, clf: ReasonSignalClassifier, tune: pd.DataFrame, cfg: TrainConfig) -> dict:
+def _tune_on_real(reader: WholeTextClassifier, tune: pd.DataFrame, cfg: TrainConfig) -> dict:
     """Choose the refusal threshold on labelled real mail, never trained on: the lowest one whose
     false alarms on its real non-refusals stay within ``cfg.tune_false_alarm`` (and no lower than
     ``cfg.tune_min_threshold``), so the model finds as many refusals as that rate of false alarms
     allows. With enough real refusals, P(refusal) is first recalibrated there. With too few real
     non-refusals to measure false alarms, the cross-validated threshold stays."""
-    texts = _clean_texts(tune["text"])
+    texts = _labelled_texts(tune["text"])
     is_refusal = (tune["reason"] != taxonomy.NONE).to_numpy()
+    clf = reader.clf
     clf.refusal_scale_ = None
-    raw = reader.probabilities(texts)
+    raw = reader.predict_proba(texts)
     if min(is_refusal.sum(), (~is_refusal).sum()) >= cfg.tune_min_per_class:
         clf.calibrate_refusal(raw, is_refusal)
-    p_ref = 1.0 - reader.probabilities(texts)[:, list(clf.classes_).index(taxonomy.NONE)]
+    p_ref = 1.0 - reader.predict_proba(texts)[:, list(clf.classes_).index(taxonomy.NONE)]
     cv_threshold, negatives = clf.refusal_threshold, p_ref[~is_refusal]
     threshold, note = cv_threshold, "too few real non-refusals to measure false alarms: cross-validated threshold kept"
     if len(negatives) >= cfg.tune_min_negatives:
@@ -245,7 +247,7 @@ def train(data_files: list[Path] | None = None, out_dir: Path | None = None, *, 
     progress(f"data: {len(frame)} examples from {len(data_files)} files; {len(tr)} train, {len(te)} held out")
 
     parser = LinguisticParser().fit(None)
-    texts_tr = _clean_texts(tr["text"])
+    texts_tr = _labelled_texts(tr["text"])
     parsed_tr = parser.transform(texts_tr)
     y = tr["reason"].to_numpy(dtype=object)
     signals = tr["signal"].to_numpy(dtype=object, copy=True)
@@ -305,14 +307,15 @@ def train(data_files: list[Path] | None = None, out_dir: Path | None = None, *, 
     low_conf = _choose_low_confidence(oof[cand], y, oof_pred, cfg, clf.classes_)
     cv_metrics = reason_metrics(y, oof_pred, oof[cand], signals, oof_signal[cand])
 
-    feats = build_features(cfg.word_max_features, cfg.char_max_features, cand[2], cfg.cue_weight)
-    X = feats.fit_transform(parsed_tr)
-    clf = _classifier(cand[0], cand[1], cfg, threshold).fit(X, y, signals=signals, sample_weight=weights)
-    pipeline = Pipeline([("parse", parser), ("features", feats), ("clf", clf)])
-    reader = Model(pipeline, {"low_confidence": low_conf})
+    pipeline = build_pipeline(LinguisticParser(),
+                              build_features(cfg.word_max_features, cfg.char_max_features, cand[2], cfg.cue_weight),
+                              _classifier(cand[0], cand[1], cfg, threshold),
+                              min_confidence=low_conf["min_confidence"], min_margin=low_conf["min_margin"])
+    pipeline.fit(tr["text"].tolist(), y, read__clf__signals=signals, read__clf__sample_weight=weights)
+    model = Model(pipeline, {"name": name})
     tuning = None
     if tune is not None and len(tune):
-        tuning = _tune_on_real(reader, clf, tune, cfg)
+        tuning = _tune_on_real(pipeline.named_steps["read"], tune, cfg)
         threshold = tuning["refusal_threshold"]
         progress(f"tuned on {len(tune)} real messages: refusal threshold {threshold}, "
                  f"recalibration {tuning['refusal_scale']}")
@@ -321,8 +324,8 @@ def train(data_files: list[Path] | None = None, out_dir: Path | None = None, *, 
     keyword = KeywordRuleBaseline().fit(texts_tr, y)
 
     def measure(df: pd.DataFrame) -> dict:
-        texts = _clean_texts(df["text"])
-        results = list(reader.classify_many(texts, explain=False))
+        texts = _labelled_texts(df["text"])
+        results = list(model.classify_many(df["text"].tolist(), explain=False))
         yt = df["reason"].to_numpy(dtype=object)
         return {"model": metrics_of_results(yt, df["signal"].tolist(), results),
                 "majority": reason_metrics(yt, majority.predict(texts)),

@@ -22,9 +22,10 @@ from sklearn.model_selection import StratifiedKFold
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from negclass import dataset, preprocess, registry, taxonomy  # noqa: E402
+from negclass import dataset, registry, taxonomy  # noqa: E402
 from negclass.estimator import ReasonSignalClassifier  # noqa: E402
 from negclass.features import LinguisticParser, build_features  # noqa: E402
+from negclass.pipeline import MailCleaner  # noqa: E402
 from negclass.train import Corpus  # noqa: E402
 
 OUT = ROOT / "data" / "audit" / "flagged.csv"
@@ -33,7 +34,8 @@ OUT = ROOT / "data" / "audit" / "flagged.csv"
 def main() -> int:
     frame = dataset.load(Corpus(ROOT).files)
     sel = json.loads((registry.default_model_dir() / "meta.json").read_text())["selected"]
-    parsed = LinguisticParser().fit(None).transform([preprocess.clean(t).text or t for t in frame["text"]])
+    # the labelled texts as training reads them (the cleaning step of the pipeline, fitted)
+    parsed = LinguisticParser().fit(None).transform(MailCleaner().fit_transform(frame["text"].tolist()))
     y = frame["reason"].to_numpy(object)
     signals = frame["signal"].to_numpy(object)
     classes = taxonomy.reasons()

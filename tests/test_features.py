@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from negclass.features import NAME_TOKEN, NUM_TOKEN, LinguisticParser, build_features
 
@@ -60,18 +61,24 @@ TEXTS = [
 ]
 
 
-def test_fast_transform_gives_the_union_matrix_exactly():
-    from negclass.features import _NGRAM_TABLES, EXPAND_FROM, transform_features
+@pytest.mark.parametrize("n", [1, 7, 300])
+def test_lemma_ngrams_give_the_tfidf_vectorizer_matrix_exactly(n):
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
-    parsed = parse(*(TEXTS * EXPAND_FROM)[:EXPAND_FROM])
-    for chars in (True, False):
-        union = build_features(use_chars=chars).fit(parsed[: len(TEXTS) * 3])
-        slow = union.transform(parsed)
-        fast = transform_features(union, parsed)
-        assert union.transformer_list[0][1].steps[1][1] in _NGRAM_TABLES  # the array path was taken
-        assert slow.shape == fast.shape and slow.nnz == fast.nnz
-        assert (slow != fast).nnz == 0
-        assert (slow.indices == fast.indices).all() and (slow.indptr == fast.indptr).all()
+    from negclass.features import LemmaNgrams, select_lemmas, split_on_space
+
+    train = select_lemmas(parse(*TEXTS * 3))
+    docs = select_lemmas(parse(*(TEXTS * n)[:n])) + ["", "unseen words only here"]
+    settings = dict(ngram_range=(1, 3), min_df=2, max_features=50, sublinear_tf=True, dtype=np.float32)
+    ours = LemmaNgrams(**settings).fit(train)
+    theirs = TfidfVectorizer(tokenizer=split_on_space, token_pattern=None, lowercase=False, **settings).fit(train)
+    assert list(ours.get_feature_names_out()) == list(theirs.get_feature_names_out())
+    a, b = ours.transform(docs), theirs.transform(docs)
+    assert a.shape == b.shape and a.nnz == b.nnz and a.dtype == b.dtype
+    assert (a != b).nnz == 0
+    assert (a.indices == b.indices).all() and (a.indptr == b.indptr).all()
+    assert (ours.fit_transform(train) != theirs.fit_transform(train)).nnz == 0
 
 
 def test_sentence_starts_follow_spacys_sentencizer():
@@ -94,9 +101,11 @@ def test_sentence_starts_follow_spacys_sentencizer():
         assert p.lemmas == expected
 
 
-def test_large_batches_find_the_same_cues_with_expanded_matchers():
-    """Big batches match word-set patterns with a PhraseMatcher; the cues must not change."""
-    from negclass.features import EXPAND_FROM
+def test_word_set_patterns_in_a_phrase_matcher_find_what_the_matcher_finds():
+    """Token patterns made of word sets are matched as word sequences; the cues must not change."""
+    import yaml
+
+    from negclass.features import _flagged_matcher
 
     texts = TEXTS + list(CUE_CASES) + [
         "We were perfectly happy with how things are. I'd rather not meet. They burned us last year.",
@@ -105,12 +114,34 @@ def test_large_batches_find_the_same_cues_with_expanded_matchers():
         "I have got a lot on right now; not quite ready. Let's hold off until May 3 at 10 am.",
         "THE PRICE IS FIRM. We Are Quite Happy As We Are. We Have Several Other Quotes.",
     ]
-    batch = (texts * (EXPAND_FROM // len(texts) + 1))[:EXPAND_FROM]
-    one_by_one = [parse(t)[0] for t in texts]
-    together = parse(*batch)[: len(texts)]
-    assert sum(len(p.cues) for p in one_by_one) > 30
-    for a, b in zip(one_by_one, together):
+    parser = LinguisticParser().fit(None)
+    fast = parser.transform(texts)
+    rt = parser._runtime()
+    patterns = {name: spec["patterns"] for name, spec in yaml.safe_load(parser.patterns_).items()
+                if spec.get("patterns")}
+    rt.matchers = [rt.matchers[0], _flagged_matcher(rt.nlp, rt.table, patterns, rt.flags)]  # every pattern in the Matcher
+    plain = parser.transform(texts)
+    assert sum(len(p.cues) for p in plain) > 30
+    for a, b in zip(fast, plain):
         assert (a.lemmas, a.spans, a.cues) == (b.lemmas, b.spans, b.cues)
+
+
+def test_results_do_not_depend_on_the_batch():
+    parser = LinguisticParser().fit(None)
+    together = parser.transform(TEXTS * 50)[: len(TEXTS)]
+    for text, p in zip(TEXTS, together):
+        q = LinguisticParser().fit(None).transform([text])[0]
+        assert (p.lemmas, p.spans, p.cues) == (q.lemmas, q.spans, q.cues)
+
+
+def test_a_saved_parser_leaves_its_spacy_pipeline_behind():
+    import pickle
+
+    parser = LinguisticParser().fit(None)
+    before = parser.transform(TEXTS)
+    copy = pickle.loads(pickle.dumps(parser))
+    assert "_rt" in parser.__dict__ and "_rt" not in copy.__dict__
+    assert [(p.lemmas, p.cues) for p in copy.transform(TEXTS)] == [(p.lemmas, p.cues) for p in before]
 
 
 def test_lemma_sets_expand_to_the_forms_that_look_up_to_them():
@@ -138,10 +169,10 @@ def test_pipeline_is_renewed_when_its_vocabulary_grows_and_results_stay(monkeypa
 
     parser = LinguisticParser().fit(None)
     before = parser.transform(TEXTS)
-    first = features._nlp_and_matchers(parser.patterns_)[0]
+    first = parser._runtime().nlp
     monkeypatch.setattr(features, "VOCAB_LIMIT", len(first.vocab) - 1)
     after = parser.transform(TEXTS)
-    assert features._nlp_and_matchers(parser.patterns_)[0] is not first
+    assert parser._runtime().nlp is not first
     assert [(p.lemmas, p.spans, p.cues) for p in before] == [(p.lemmas, p.spans, p.cues) for p in after]
 
 

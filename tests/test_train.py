@@ -5,7 +5,7 @@ import pytest
 
 from negclass import store
 from negclass.estimator import ReasonSignalClassifier
-from negclass.train import (Corpus, TrainConfig, _choose_low_confidence, _choose_refusal_threshold, _clean_texts,
+from negclass.train import (Corpus, TrainConfig, _choose_low_confidence, _choose_refusal_threshold, _labelled_texts,
                             read_split, train)
 from tests.conftest import ROOT
 
@@ -67,7 +67,7 @@ def test_the_shipped_model_scores_its_recorded_figures_and_beats_both_baselines_
     assert model["n"] == recorded["model"]["n"] == len(heldout)
     assert model["macro_f1"] == pytest.approx(recorded["model"]["macro_f1"], abs=1e-9)
     truth = heldout["reason"].to_numpy(dtype=object)
-    texts = _clean_texts(heldout["text"])                       # the baselines read the cleaned text, as in training
+    texts = _labelled_texts(heldout["text"])                     # the baselines read the cleaned text, as in training
     majority = reason_metrics(truth, [training["reason"].value_counts().idxmax()] * len(heldout))
     keywords = reason_metrics(truth, KeywordRuleBaseline().fit(texts).predict(texts))
     assert majority["macro_f1"] == pytest.approx(recorded["majority"]["macro_f1"], abs=1e-9)
@@ -124,7 +124,7 @@ def test_real_mail_tuning_sets_calibration_and_threshold(tmp_path):
     assert res.meta["refusal_threshold"] == tuning["refusal_threshold"]
     assert tuning["examples"] == 16 and tuning["refusals"] == 6
     assert tuning["false_alarm_rate"] <= 0.2
-    clf = joblib.load(tmp_path / "m" / "pipeline.joblib").named_steps["clf"]
+    clf = joblib.load(tmp_path / "m" / "pipeline.joblib").named_steps["read"].clf
     assert clf.refusal_scale_ is not None and clf.refusal_threshold == tuning["refusal_threshold"]
     assert "real_dev" in res.metrics
 
@@ -160,7 +160,7 @@ def test_real_tuning_without_refusals_caps_false_alarms(tmp_path):
     assert tuning["refusals"] == 0 and tuning["refusal_scale"] is None
     assert res.meta["refusal_threshold"] == tuning["refusal_threshold"]
     # the threshold is the lowest on the grid that keeps the false alarms within the cap
-    clf = joblib.load(tmp_path / "m" / "pipeline.joblib").named_steps["clf"]
+    clf = joblib.load(tmp_path / "m" / "pipeline.joblib").named_steps["read"].clf
     assert clf.refusal_threshold == tuning["refusal_threshold"]
     p_ref = np.array([1.0 - r.probabilities["none"] for r in
                       negclass.load_model(tmp_path / "m").classify_many([r["text"] for r in negatives], explain=False)])
