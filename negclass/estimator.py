@@ -43,6 +43,15 @@ def _linear(kind: str, C: float, seed: int):
     raise ValueError(f"linear model must be 'svm' or 'logreg', not {kind!r}")
 
 
+def with_refusal_probability(proba: np.ndarray, p_ref: np.ndarray, new: np.ndarray, none: int) -> np.ndarray:
+    """``proba`` with P(refusal) changed from ``p_ref`` to ``new``: the refusal reasons keep their
+    proportions, ``none`` takes the rest."""
+    ratio = np.divide(new, p_ref, out=np.zeros_like(new), where=p_ref > 0)
+    out = proba * ratio[:, None]
+    out[:, none] = 1.0 - new
+    return out
+
+
 class ReasonSignalClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, linear: str = "svm", C: float = 0.3, signal_mode: str = "hierarchical",
                  calibration: str = "sigmoid", cv: int = 3, refusal_threshold: float | None = None,
@@ -151,10 +160,7 @@ class ReasonSignalClassifier(ClassifierMixin, BaseEstimator):
         none = list(self.classes_).index(taxonomy.NONE)
         p_ref = 1.0 - out[:, none]
         new = 1.0 / (1.0 + np.exp(-(scale[0] * _logit(p_ref) + scale[1])))
-        ratio = np.divide(new, p_ref, out=np.zeros_like(new), where=p_ref > 0)
-        out = out * ratio[:, None]
-        out[:, none] = 1.0 - new
-        return out
+        return with_refusal_probability(out, p_ref, new, none)
 
     @staticmethod
     def _reason_of(label: str) -> str:

@@ -24,6 +24,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, Tra
 from sklearn.utils.validation import check_is_fitted
 
 from . import preprocess, taxonomy
+from .estimator import with_refusal_probability
 
 
 class MailCleaner(TransformerMixin, BaseEstimator):
@@ -215,10 +216,7 @@ def many_chances(proba: np.ndarray, n_windows: np.ndarray, none: int) -> np.ndar
         return proba
     p_ref = np.clip(1.0 - proba[:, none], 1e-9, 1 - 1e-9)
     odds = p_ref / (1.0 - p_ref) / np.maximum(n, 1.0)
-    new = odds / (1.0 + odds)
-    out = proba * (new / p_ref)[:, None]
-    out[:, none] = 1.0 - new
-    return out
+    return with_refusal_probability(proba, p_ref, odds / (1.0 + odds), none)
 
 
 def build_pipeline(parser, features, clf, *, min_confidence: float = 0.0, min_margin: float = 0.0):
