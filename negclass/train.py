@@ -17,7 +17,7 @@ from sklearn.model_selection import StratifiedKFold
 from . import card, dataset, registry, store, taxonomy
 from .baselines import KeywordRuleBaseline
 from .errors import DataError, NegclassError
-from .estimator import ReasonSignalClassifier
+from .estimator import ReasonSignalClassifier, join_labels
 from .evaluate import metrics_of_results, reason_metrics
 from .features import LinguisticParser, build_features
 from .pipeline import MailCleaner, WholeTextClassifier, build_pipeline
@@ -250,8 +250,12 @@ def train(data_files: list[Path] | None = None, out_dir: Path | None = None, *, 
     texts_tr = _labelled_texts(tr["text"])
     parsed_tr = parser.transform(texts_tr)
     y = tr["reason"].to_numpy(dtype=object)
+    missing = [r for r in taxonomy.reasons() if r not in set(y)]
+    if missing:  # the model's probability columns are the taxonomy's reasons
+        raise NegclassError(f"training data has no example of {', '.join(missing)}")
     signals = tr["signal"].to_numpy(dtype=object, copy=True)
     signals[(y != taxonomy.NONE) & pd.isna(signals)] = None  # a refusal labelled without its signal: unknown
+    labels = join_labels(y, signals)  # "reason/signal": the signal goes in with the target
     is_real = tr["source"].isin(cfg.real_sources).to_numpy()
 
     n_folds, use_chars = cfg.cv_folds, cfg.use_chars
@@ -274,7 +278,7 @@ def train(data_files: list[Path] | None = None, out_dir: Path | None = None, *, 
             Xb = feats.transform([parsed_tr[i] for i in b])
             for lin in cfg.linear_grid:
                 for mode in cfg.signal_modes:
-                    clf = _classifier(lin, mode, cfg).fit(Xa, y[a], signals=signals[a], sample_weight=weights[a])
+                    clf = _classifier(lin, mode, cfg).fit(Xa, labels[a], sample_weight=weights[a])
                     out[(lin, mode, chars)] = (clf.predict_proba(Xb), clf.predict_signal(Xb, list(y[b])))
         return out
 
@@ -311,7 +315,7 @@ def train(data_files: list[Path] | None = None, out_dir: Path | None = None, *, 
                               build_features(cfg.word_max_features, cfg.char_max_features, cand[2], cfg.cue_weight),
                               _classifier(cand[0], cand[1], cfg, threshold),
                               min_confidence=low_conf["min_confidence"], min_margin=low_conf["min_margin"])
-    pipeline.fit(tr["text"].tolist(), y, read__clf__signals=signals, read__clf__sample_weight=weights)
+    pipeline.fit(tr["text"].tolist(), labels, read__clf__sample_weight=weights)
     model = Model(pipeline, {"name": name})
     tuning = None
     if tune is not None and len(tune):

@@ -189,3 +189,16 @@ def test_without_out_dir_the_model_is_registered_and_the_package_is_not_written(
         train([FIXTURES / "labelled.jsonl"], config=TrainConfig(**QUICK), name="mine", progress=lambda m: None)
     with pytest.raises(NegclassError, match="nothing to train on"):
         train(None, tmp_path / "x", progress=lambda m: None)   # no files and no corpus
+
+
+def test_training_data_without_every_reason_is_refused(tmp_path):
+    from negclass.errors import NegclassError
+    from tests.conftest import FIXTURES
+
+    rows = [line for line in (FIXTURES / "labelled.jsonl").read_text().splitlines()
+            if line.strip() and json.loads(line)["reason"] != "too_weak"]
+    data = tmp_path / "no-too-weak.jsonl"
+    data.write_text("\n".join(rows) + "\n")
+    with pytest.raises(NegclassError, match="no example of too_weak"):
+        train([data], tmp_path / "m", split_file=None, config=TrainConfig(**QUICK), progress=lambda m: None)
+    assert not (tmp_path / "m").exists()
