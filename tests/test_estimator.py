@@ -109,7 +109,14 @@ CHECK_FAILURES = {
 }
 
 
-@parametrize_with_checks([ReasonSignalClassifier(), ReasonSignalClassifier(signal_mode="joint")],
-                         expected_failed_checks=lambda est: CHECK_FAILURES, xfail_strict=True)
+@parametrize_with_checks([ReasonSignalClassifier()], expected_failed_checks=lambda est: CHECK_FAILURES,
+                         xfail_strict=True)
 def test_sklearn_conventions(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.slow  # the same checks for the joint mode; the quick run has the default one
+@parametrize_with_checks([ReasonSignalClassifier(signal_mode="joint")],
+                         expected_failed_checks=lambda est: CHECK_FAILURES, xfail_strict=True)
+def test_sklearn_conventions_joint(estimator, check):
     check(estimator)

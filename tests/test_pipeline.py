@@ -105,11 +105,17 @@ def test_sklearn_checks(estimator, check):
     check(estimator)
 
 
-def test_text_estimator_conventions():
+def test_text_estimator_conventions_of_the_cleaner():
+    from tests.conftest import check_text_estimator
+
+    check_text_estimator(MailCleaner(), MIXED)
+
+
+@pytest.mark.slow  # fits the reader three times
+def test_text_estimator_conventions_of_the_reader():
     from negclass import dataset
     from negclass.estimator import join_labels
     from tests.conftest import FIXTURES, check_text_estimator
 
-    check_text_estimator(MailCleaner(), MIXED)
     frame = dataset.load([FIXTURES / "labelled.jsonl"])
     check_text_estimator(_reader(), frame["text"].tolist(), join_labels(frame["reason"], frame["signal"]))
