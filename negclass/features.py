@@ -408,6 +408,7 @@ class LinguisticParser(TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.string = True
+        tags.input_tags.two_d_array = False  # a list of texts
         return tags
 
 

@@ -105,8 +105,9 @@ class WholeTextClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.min_margin = min_margin
 
     def fit(self, X, y, **fit_params):
-        """Fit ``estimator`` on the texts ``X``; ``fit_params`` go to its ``fit`` (for a Pipeline,
-        ``clf__signals=...``, ``clf__sample_weight=...``)."""
+        """Fit ``estimator`` on the texts ``X`` and labels ``y`` (``"reason/signal"`` or ``reason``,
+        see ``estimator.join_labels``); ``fit_params`` go to its ``fit`` (for a Pipeline,
+        ``clf__sample_weight=...``)."""
         self.estimator_ = clone(self.estimator).fit(list(X), y, **fit_params)
         self.classes_ = np.asarray(self.estimator_.classes_, dtype=object)
         return self

@@ -9,15 +9,17 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, cpu_count, delayed
+from joblib import cpu_count, parallel_config
+from sklearn.base import clone
 from sklearn.dummy import DummyClassifier
-from sklearn.metrics import f1_score
-from sklearn.model_selection import StratifiedKFold
+from sklearn.metrics import confusion_matrix, f1_score
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_validate
+from sklearn.pipeline import Pipeline
 
 from . import card, dataset, registry, store, taxonomy
 from .baselines import KeywordRuleBaseline
 from .errors import DataError, NegclassError
-from .estimator import ReasonSignalClassifier
+from .estimator import ReasonSignalClassifier, join_labels, split_labels
 from .evaluate import metrics_of_results, reason_metrics
 from .features import LinguisticParser, build_features
 from .pipeline import MailCleaner, WholeTextClassifier, build_pipeline
@@ -106,7 +108,7 @@ class TrainConfig:
     large_data_rows: int = 6000
     large_data_folds: int = 3
     large_data_use_chars: tuple[bool, ...] = (False,)
-    n_jobs: int = 0                         # cross-validation folds run side by side; 0 = one per core
+    n_jobs: int = 0                         # cross-validation fits run side by side (threads); 0 = one per core
 
 
 @dataclass
@@ -250,8 +252,12 @@ def train(data_files: list[Path] | None = None, out_dir: Path | None = None, *, 
     texts_tr = _labelled_texts(tr["text"])
     parsed_tr = parser.transform(texts_tr)
     y = tr["reason"].to_numpy(dtype=object)
+    missing = [r for r in taxonomy.reasons() if r not in set(y)]
+    if missing:  # the model's probability columns are the taxonomy's reasons
+        raise NegclassError(f"training data has no example of {', '.join(missing)}")
     signals = tr["signal"].to_numpy(dtype=object, copy=True)
     signals[(y != taxonomy.NONE) & pd.isna(signals)] = None  # a refusal labelled without its signal: unknown
+    labels = join_labels(y, signals)  # "reason/signal": the signal goes in with the target
     is_real = tr["source"].isin(cfg.real_sources).to_numpy()
 
     n_folds, use_chars = cfg.cv_folds, cfg.use_chars
@@ -263,55 +269,40 @@ def train(data_files: list[Path] | None = None, out_dir: Path | None = None, *, 
     weights = np.where(tr["source"].isin(cfg.real_weight_sources).to_numpy(), cfg.real_weight, 1.0)
     folds = list(StratifiedKFold(n_folds, shuffle=True, random_state=cfg.seed).split(texts_tr, y))
     candidates = [(lin, mode, chars) for chars in use_chars for lin in cfg.linear_grid for mode in cfg.signal_modes]
-    oof = {cand: np.zeros((len(y), 4)) for cand in candidates}
-    oof_signal = {cand: np.empty(len(y), dtype=object) for cand in candidates}
-
-    def run_fold(a, b) -> dict:
-        out = {}
-        for chars in use_chars:
-            feats = build_features(cfg.word_max_features, cfg.char_max_features, chars, cfg.cue_weight)
-            Xa = feats.fit_transform([parsed_tr[i] for i in a])
-            Xb = feats.transform([parsed_tr[i] for i in b])
-            for lin in cfg.linear_grid:
-                for mode in cfg.signal_modes:
-                    clf = _classifier(lin, mode, cfg).fit(Xa, y[a], signals=signals[a], sample_weight=weights[a])
-                    out[(lin, mode, chars)] = (clf.predict_proba(Xb), clf.predict_signal(Xb, list(y[b])))
-        return out
-
-    # folds run in threads: liblinear releases the GIL while fitting, and the results do not
-    # depend on the order the folds finish in
-    n_jobs = min(len(folds), cfg.n_jobs or cpu_count())
-    runs = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")(
-        delayed(run_fold)(a, b) for a, b in folds)
-    for k, ((_, b), out) in enumerate(zip(folds, runs)):
-        for cand, (proba, sig) in out.items():
-            oof[cand][b] = proba
-            oof_signal[cand][b] = sig
-        progress(f"cross-validation fold {k + 1}/{n_folds} done")
-
-    selection = []
-    for cand in candidates:
-        pred = np.array(taxonomy.reasons(), dtype=object)[oof[cand].argmax(axis=1)]
-        m = reason_metrics(y, pred, oof[cand], signals, oof_signal[cand])
-        selection.append({"linear": cand[0][0], "C": cand[0][1], "signal_mode": cand[1], "use_chars": cand[2],
-                          "cv_macro_f1": m["macro_f1"], "cv_signal_accuracy": m["signal_accuracy"]})
-    best = _select(selection, cfg.selection_tolerance)
-    cand = ((best["linear"], best["C"]), best["signal_mode"], best["use_chars"])
+    # the texts are parsed once; the search varies the features and the classifier on the parses.
+    # Fits run in threads: liblinear releases the GIL while fitting
+    n_jobs = cfg.n_jobs or cpu_count()
+    search = GridSearchCV(_search_pipeline(cfg), _param_grid(candidates, cfg), scoring=_fold_counts,
+                          refit=False, cv=folds, n_jobs=n_jobs, error_score="raise")
+    with parallel_config(backend="threading"):
+        search.fit(parsed_tr, labels, clf__sample_weight=weights)
+    progress(f"cross-validation: {len(candidates)} candidates x {n_folds} folds done")
+    selection = _selection_table(search.cv_results_, candidates, n_folds)
+    # refit=_tolerant_best(...) would pick the same candidate; the search does not refit it, since
+    # the model is the whole pipeline, fitted on the raw texts below
+    index = _tolerant_best(cfg.selection_tolerance, candidates, n_folds)(search.cv_results_)
+    best, cand = selection[index], candidates[index]
     progress(f"selected {cand[0][0]} C={cand[0][1]} signal_mode={cand[1]} chars={cand[2]} (CV macro-F1 {best['cv_macro_f1']:.3f})")
+
+    # the chosen candidate's out-of-fold probabilities and signals (the refusal threshold and the
+    # low-confidence rule are chosen on them), from its models of the same folds
+    with parallel_config(backend="threading"):
+        oof, oof_signal = _out_of_fold(clone(search.estimator).set_params(**search.cv_results_["params"][index]),
+                                       parsed_tr, labels, folds, weights, n_jobs)
 
     clf = _classifier(cand[0], cand[1], cfg)
     clf.classes_ = np.array(taxonomy.reasons(), dtype=object)
-    threshold = _choose_refusal_threshold(oof[cand], y, is_real, cfg, clf)
+    threshold = _choose_refusal_threshold(oof, y, is_real, cfg, clf)
     clf.refusal_threshold = threshold
-    oof_pred = clf.decide(oof[cand])
-    low_conf = _choose_low_confidence(oof[cand], y, oof_pred, cfg, clf.classes_)
-    cv_metrics = reason_metrics(y, oof_pred, oof[cand], signals, oof_signal[cand])
+    oof_pred = clf.decide(oof)
+    low_conf = _choose_low_confidence(oof, y, oof_pred, cfg, clf.classes_)
+    cv_metrics = reason_metrics(y, oof_pred, oof, signals, oof_signal)
 
     pipeline = build_pipeline(LinguisticParser(),
                               build_features(cfg.word_max_features, cfg.char_max_features, cand[2], cfg.cue_weight),
                               _classifier(cand[0], cand[1], cfg, threshold),
                               min_confidence=low_conf["min_confidence"], min_margin=low_conf["min_margin"])
-    pipeline.fit(tr["text"].tolist(), y, read__clf__signals=signals, read__clf__sample_weight=weights)
+    pipeline.fit(tr["text"].tolist(), labels, read__clf__sample_weight=weights)
     model = Model(pipeline, {"name": name})
     tuning = None
     if tune is not None and len(tune):
@@ -398,6 +389,94 @@ def _select(selection: list[dict], tolerance: float) -> dict:
     close = [s for s in selection if s["cv_macro_f1"] >= top - tolerance]
     return max(close, key=lambda s: (not s["use_chars"], -s["C"], s["signal_mode"] == "joint",
                                      round(s["cv_macro_f1"], 4), s["cv_signal_accuracy"] or 0))
+
+
+def _search_pipeline(cfg: TrainConfig) -> Pipeline:
+    """The part of the model the search varies: features -> classifier, on parsed texts."""
+    return Pipeline([("features", build_features(cfg.word_max_features, cfg.char_max_features, False, cfg.cue_weight)),
+                     ("clf", _classifier(cfg.linear_grid[0], cfg.signal_modes[0], cfg))])
+
+
+def _param_grid(candidates, cfg: TrainConfig) -> list[dict]:
+    """One grid point per candidate ``((linear, C), signal_mode, use_chars)``, in their order."""
+    return [{"features": [build_features(cfg.word_max_features, cfg.char_max_features, chars, cfg.cue_weight)],
+             "clf__linear": [lin], "clf__C": [C], "clf__signal_mode": [mode]}
+            for (lin, C), mode, chars in candidates]
+
+
+def _fold_counts(estimator, X, y) -> dict[str, int]:
+    """The search's scorer: counts on one test fold that add up, over the folds, to the pooled
+    out-of-fold figures the selection compares (``_pooled``). ``cm_i_j``: texts of the taxonomy's
+    reason i whose most probable reason is j; ``signal_right`` of ``signal_rows``: texts labelled
+    with a signal whose signal, predicted for their true reason, is that one."""
+    reasons, signals = split_labels(y)
+    features, clf = estimator[:-1].transform(X), estimator[-1]
+    pred = clf.classes_[clf.predict_proba(features).argmax(axis=1)]
+    labels = taxonomy.reasons()
+    cm = confusion_matrix(reasons, pred, labels=labels)
+    out = {f"cm_{i}_{j}": int(cm[i, j]) for i in range(len(labels)) for j in range(len(labels))}
+    predicted = clf.predict_signal(features, list(reasons))
+    pairs = [(t, p) for t, p in zip(signals, predicted) if isinstance(t, str) and t]
+    out["signal_rows"] = len(pairs)
+    out["signal_right"] = sum(t == p for t, p in pairs)
+    return out
+
+
+def _pooled(cv_results: dict, index: int, n_folds: int) -> tuple[float, float | None]:
+    """CV macro-F1 and signal accuracy of one candidate over all its out-of-fold predictions, from
+    the counts ``_fold_counts`` scored on each fold (not the mean of per-fold figures)."""
+    labels = taxonomy.reasons()
+
+    def total(key: str) -> int:
+        return int(round(sum(float(cv_results[f"split{k}_test_{key}"][index]) for k in range(n_folds))))
+
+    cells = [(i, j, total(f"cm_{i}_{j}")) for i in range(len(labels)) for j in range(len(labels))]
+    truth = np.array([labels[i] for i, _, n in cells for _ in range(n)], dtype=object)
+    pred = np.array([labels[j] for _, j, n in cells for _ in range(n)], dtype=object)
+    rows, right = total("signal_rows"), total("signal_right")
+    return reason_metrics(truth, pred)["macro_f1"], (right / rows if rows else None)
+
+
+def _selection_table(cv_results: dict, candidates, n_folds: int) -> list[dict]:
+    """One row per candidate, in the search's order: its settings and pooled CV figures."""
+    table = []
+    for index, ((lin, C), mode, chars) in enumerate(candidates):
+        params = cv_results["params"][index]
+        assert (params["clf__linear"], params["clf__C"], params["clf__signal_mode"]) == (lin, C, mode)
+        f1, signal_accuracy = _pooled(cv_results, index, n_folds)
+        table.append({"linear": lin, "C": C, "signal_mode": mode, "use_chars": chars,
+                      "cv_macro_f1": f1, "cv_signal_accuracy": signal_accuracy})
+    return table
+
+
+def _tolerant_best(tolerance: float, candidates, n_folds: int):
+    """The selection rule (``_select``) as a ``refit`` callable of ``GridSearchCV``: the index of
+    the chosen candidate in ``cv_results_``."""
+    def best_index(cv_results: dict) -> int:
+        table = _selection_table(cv_results, candidates, n_folds)
+        chosen = _select(table, tolerance)
+        return next(i for i, row in enumerate(table) if row is chosen)
+    return best_index
+
+
+def _out_of_fold(estimator, X, labels, folds, weights, n_jobs) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-fold reason probabilities and signals (predicted for the true reason) of one
+    candidate, from its models fitted on ``folds`` by ``cross_validate``."""
+    runs = cross_validate(estimator, X, labels, cv=folds, n_jobs=n_jobs, params={"clf__sample_weight": weights},
+                          scoring=_no_score, return_estimator=True, return_indices=True, error_score="raise")
+    reasons = split_labels(labels)[0]
+    proba = np.zeros((len(labels), len(taxonomy.reasons())))
+    signal = np.empty(len(labels), dtype=object)
+    for model, test in zip(runs["estimator"], runs["indices"]["test"]):
+        features = model[:-1].transform([X[i] for i in test])
+        proba[test] = model[-1].predict_proba(features)
+        signal[test] = model[-1].predict_signal(features, list(reasons[test]))
+    return proba, signal
+
+
+def _no_score(estimator, X, y) -> float:
+    """``cross_validate`` must score; ``_out_of_fold`` only keeps the fitted models."""
+    return 0.0
 
 
 def _classifier(linear: tuple[str, float], mode: str, cfg: TrainConfig, threshold=None) -> ReasonSignalClassifier:

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from negclass import dataset, registry, taxonomy  # noqa: E402
-from negclass.estimator import ReasonSignalClassifier  # noqa: E402
+from negclass.estimator import ReasonSignalClassifier, join_labels  # noqa: E402
 from negclass.features import LinguisticParser, build_features  # noqa: E402
 from negclass.pipeline import MailCleaner  # noqa: E402
 from negclass.train import Corpus  # noqa: E402
@@ -37,13 +37,13 @@ def main() -> int:
     # the labelled texts as training reads them (the cleaning step of the pipeline, fitted)
     parsed = LinguisticParser().fit(None).transform(MailCleaner().fit_transform(frame["text"].tolist()))
     y = frame["reason"].to_numpy(object)
-    signals = frame["signal"].to_numpy(object)
+    labels = join_labels(y, frame["signal"])
     classes = taxonomy.reasons()
     oof = np.zeros((len(y), len(classes)))
     for a, b in StratifiedKFold(5, shuffle=True, random_state=0).split(parsed, y):
         feats = build_features(use_chars=sel["use_chars"])
         Xa = feats.fit_transform([parsed[i] for i in a])
-        clf = ReasonSignalClassifier(sel["linear"], sel["C"], sel["signal_mode"]).fit(Xa, y[a], signals=signals[a])
+        clf = ReasonSignalClassifier(sel["linear"], sel["C"], sel["signal_mode"]).fit(Xa, labels[a])
         oof[b] = clf.predict_proba(feats.transform([parsed[i] for i in b]))
     given = np.array([classes.index(r) for r in y])
     thresholds = np.array([oof[given == k, k].mean() for k in range(len(classes))])

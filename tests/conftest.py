@@ -41,3 +41,47 @@ def write_split(path: Path, per_reason: int = 4) -> set[str]:
     path.write_text("id,split\n" + "".join(f"{r['id']},{'test' if r['id'] in test else 'train'}\n" for r in rows),
                     "utf-8")
     return test
+
+
+# scikit-learn's own checks feed numeric 2-D arrays, so they skip estimators that read texts (all
+# but ``check_estimator_cloneable``); these are the ones that need no data, run on them directly
+API_CHECKS = ("check_estimator_repr", "check_no_attributes_set_in_init", "check_get_params_invariance",
+              "check_set_params", "check_parameters_default_constructible",
+              "check_do_not_raise_errors_in_init_or_set_params", "check_estimator_tags_renamed",
+              "check_valid_tag_types", "check_mixin_order")
+
+
+def check_text_estimator(estimator, X, y=None):
+    """The conventions scikit-learn's data checks test, on texts: ``fit`` returns the estimator and
+    changes none of its parameters, an unfitted estimator says so, a second fit or a pickled copy
+    gives the same output, and using a fitted estimator changes nothing in it."""
+    import pickle
+
+    import numpy as np
+    from sklearn.base import clone
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils import estimator_checks, get_tags
+
+    for name in API_CHECKS:
+        getattr(estimator_checks, name)(type(estimator).__name__, estimator)
+    method = "transform" if hasattr(estimator, "transform") else "predict_proba"
+
+    def output(est):
+        out = getattr(est, method)(X)
+        out = out.toarray() if hasattr(out, "toarray") else out
+        return [repr(o) for o in out] if isinstance(out, list) else np.asarray(out)
+
+    est = clone(estimator)
+    if get_tags(est).requires_fit:
+        with pytest.raises(NotFittedError):
+            getattr(est, method)(X)
+    params = est.get_params()
+    assert est.fit(X, y) is est
+    assert {k: repr(v) for k, v in est.get_params().items()} == {k: repr(v) for k, v in params.items()}
+    first = output(est)
+    state = {k: repr(v) for k, v in vars(est).items() if not k.startswith("_")}
+    again = output(est)
+    assert {k: repr(v) for k, v in vars(est).items() if not k.startswith("_")} == state
+    np.testing.assert_array_equal(first, again)
+    np.testing.assert_array_equal(output(clone(estimator).fit(X, y)), first)
+    np.testing.assert_array_equal(output(pickle.loads(pickle.dumps(est))), first)

@@ -182,3 +182,23 @@ def test_short_texts_get_a_length_bin():
     assert length_feature(1) == "len=1-3" and length_feature(6) == "len=4-8" and length_feature(50) is None
     rows = select_cues([Parsed("now", lemmas=["now"]), Parsed("x", lemmas=["word"] * 40)])
     assert rows[0]["len=1-3"] == 1.0 and not any(k.startswith("len=") for k in rows[1])
+
+
+# -- scikit-learn conventions -------------------------------------------------------------------
+from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+
+from negclass.features import LemmaNgrams, select_lemmas  # noqa: E402
+
+from .conftest import check_text_estimator  # noqa: E402
+
+
+@parametrize_with_checks([LinguisticParser(), LemmaNgrams()])
+def test_sklearn_checks(estimator, check):
+    # both read texts, not 2-D arrays: scikit-learn runs its cloning check and skips the rest
+    # (with a SkipTestWarning); test_text_estimator_conventions covers them on texts
+    check(estimator)
+
+
+def test_text_estimator_conventions():
+    check_text_estimator(LinguisticParser(), TEXTS)
+    check_text_estimator(LemmaNgrams(ngram_range=(1, 2)), select_lemmas(parse(*TEXTS)))

@@ -79,3 +79,43 @@ def test_results_do_not_depend_on_the_batch(model, batch_size):
     got = [r.probabilities for r in model.classify_many(MIXED, batch_size=batch_size)]
     for p, r in zip(want, got):
         assert r == ({} if not p.any() else {c: round(float(v), 4) for c, v in zip(model.reasons, p)})
+
+
+# -- scikit-learn conventions -------------------------------------------------------------------
+from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+
+from negclass.pipeline import MailCleaner  # noqa: E402
+
+
+def _reader():
+    from sklearn.pipeline import Pipeline
+
+    from negclass.estimator import ReasonSignalClassifier
+    from negclass.features import LinguisticParser, build_features
+    from negclass.pipeline import WholeTextClassifier
+
+    return WholeTextClassifier(Pipeline([("parse", LinguisticParser()), ("features", build_features(use_chars=False)),
+                                         ("clf", ReasonSignalClassifier(cv=2))]))
+
+
+@parametrize_with_checks([MailCleaner(), _reader()])
+def test_sklearn_checks(estimator, check):
+    # both read texts, not 2-D arrays: scikit-learn runs its cloning check and skips the rest
+    # (with a SkipTestWarning); test_text_estimator_conventions covers them on texts
+    check(estimator)
+
+
+def test_text_estimator_conventions_of_the_cleaner():
+    from tests.conftest import check_text_estimator
+
+    check_text_estimator(MailCleaner(), MIXED)
+
+
+@pytest.mark.slow  # fits the reader three times
+def test_text_estimator_conventions_of_the_reader():
+    from negclass import dataset
+    from negclass.estimator import join_labels
+    from tests.conftest import FIXTURES, check_text_estimator
+
+    frame = dataset.load([FIXTURES / "labelled.jsonl"])
+    check_text_estimator(_reader(), frame["text"].tolist(), join_labels(frame["reason"], frame["signal"]))

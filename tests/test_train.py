@@ -189,3 +189,45 @@ def test_without_out_dir_the_model_is_registered_and_the_package_is_not_written(
         train([FIXTURES / "labelled.jsonl"], config=TrainConfig(**QUICK), name="mine", progress=lambda m: None)
     with pytest.raises(NegclassError, match="nothing to train on"):
         train(None, tmp_path / "x", progress=lambda m: None)   # no files and no corpus
+
+
+def test_training_data_without_every_reason_is_refused(tmp_path):
+    from negclass.errors import NegclassError
+    from tests.conftest import FIXTURES
+
+    rows = [line for line in (FIXTURES / "labelled.jsonl").read_text().splitlines()
+            if line.strip() and json.loads(line)["reason"] != "too_weak"]
+    data = tmp_path / "no-too-weak.jsonl"
+    data.write_text("\n".join(rows) + "\n")
+    with pytest.raises(NegclassError, match="no example of too_weak"):
+        train([data], tmp_path / "m", split_file=None, config=TrainConfig(**QUICK), progress=lambda m: None)
+    assert not (tmp_path / "m").exists()
+
+
+def test_the_search_selects_on_pooled_out_of_fold_counts():
+    from negclass.evaluate import reason_metrics
+    from negclass.train import _pooled, _tolerant_best
+
+    rng = np.random.default_rng(1)
+    reasons = np.array(["too_strong", "too_weak", "emotions_high", "none"], dtype=object)
+    candidates = [(("svm", 1.0), "joint", False), (("svm", 3.0), "joint", False)]
+    results = {"params": [{"clf__linear": "svm", "clf__C": c, "clf__signal_mode": "joint"} for c in (1.0, 3.0)]}
+    pooled = []
+    for index in range(2):
+        truth, pred = [], []
+        for k in range(3):  # three folds of different sizes
+            t, p = rng.choice(reasons, 40 + 10 * k), rng.choice(reasons, 40 + 10 * k)
+            t[: 20 + 5 * index] = p[: 20 + 5 * index]  # the second candidate is right more often
+            truth.append(t)
+            pred.append(p)
+            for i, a in enumerate(reasons):
+                for j, b in enumerate(reasons):
+                    results.setdefault(f"split{k}_test_cm_{i}_{j}", [0, 0])[index] = float(((t == a) & (p == b)).sum())
+            results.setdefault(f"split{k}_test_signal_rows", [0, 0])[index] = 10.0
+            results.setdefault(f"split{k}_test_signal_right", [0, 0])[index] = float(7 + index)
+        pooled.append(reason_metrics(np.concatenate(truth), np.concatenate(pred))["macro_f1"])
+    for index in range(2):
+        assert _pooled(results, index, 3) == (pooled[index], (7 + index) / 10)
+    assert pooled[1] > pooled[0]
+    assert _tolerant_best(0.0, candidates, 3)(results) == 1
+    assert _tolerant_best(1.0, candidates, 3)(results) == 0   # a tie within the tolerance: the smaller C
