@@ -12,8 +12,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-from . import __version__
-from .errors import EmptyTextError, NegclassError
+from .. import __version__
+from ..errors import EmptyTextError, NegclassError
 
 EXIT_USER_ERROR = 2
 SHOWN_TACTICS = 4  # the rest are one 'negclass playbook REASON' away
@@ -150,7 +150,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _read_text(args) -> str:
-    from .ingest import BINARY, looks_binary, parse_email, read_text_bytes
+    from ..mail.ingest import BINARY, looks_binary, parse_email, read_text_bytes
 
     if args.file is not None:
         if args.file.is_dir():
@@ -184,7 +184,7 @@ def _read_text(args) -> str:
 
 
 def _print_classification(result) -> None:
-    from . import taxonomy
+    from ..model import taxonomy
 
     wrap = textwrap.TextWrapper(width=88, initial_indent="    ", subsequent_indent="    ")
     print(f"Reason:      {result.reason} — {taxonomy.reason_label(result.reason)}")
@@ -209,7 +209,7 @@ def _print_classification(result) -> None:
 
 
 def cmd_classify(args) -> int:
-    from .predict import load_model
+    from ..model.predict import load_model
 
     text = _read_text(args)
     if not text.strip():
@@ -230,10 +230,12 @@ def cmd_score(args) -> int:
         return cli_score(args)
     from itertools import islice
 
-    from . import ingest, progress, registry
-    from .output import Spool
-    from .predict import load_model
-    from .score import Me, Summary, columns, default_jobs, score_units
+    from ..batch import progress
+    from ..batch.output import Spool
+    from ..batch.score import Me, Summary, columns, default_jobs, score_units
+    from ..mail import ingest
+    from ..model import registry
+    from ..model.predict import load_model
 
     if args.jobs is not None and args.jobs < 1:
         raise NegclassError("--jobs must be at least 1")
@@ -302,7 +304,7 @@ class _StdoutRows:
         self.columns, self.count = columns, 0
 
     def write(self, rows: list[dict]) -> None:
-        from .output import write_jsonl
+        from ..batch.output import write_jsonl
         self.count += write_jsonl(sys.stdout, rows, self.columns)
 
     def close(self) -> None:
@@ -313,9 +315,9 @@ class _StdoutRows:
 
 
 def cmd_train(args) -> int:
-    from .evaluate import format_report
-    from .retrain import retrain, side_by_side
-    from .train import checkout
+    from ..training.evaluate import format_report
+    from ..training.retrain import retrain, side_by_side
+    from ..training.train import checkout
 
     def progress(message: str) -> None:
         print(message, file=sys.stderr)
@@ -336,7 +338,7 @@ def cmd_train(args) -> int:
 
 
 def cmd_models(args) -> int:
-    from . import registry
+    from ..model import registry
 
     if args.action == "use":
         if not args.name:
@@ -375,8 +377,9 @@ def cmd_models(args) -> int:
 
 
 def cmd_suggest(args) -> int:
-    from . import ingest, suggest
-    from .predict import load_model
+    from ..mail import ingest
+    from ..model.predict import load_model
+    from ..training import suggest
 
     scored = (len(args.inputs) == 1 and args.inputs[0].is_file() and suggest._looks_scored(args.inputs[0]))
     model = None
@@ -395,7 +398,7 @@ def cmd_suggest(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from . import report
+    from ..batch import report
 
     if args.sample is not None and args.sample < 0:
         raise NegclassError("--sample must be 0 or more")
@@ -409,9 +412,9 @@ def cmd_report(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from . import dataset
-    from .evaluate import format_report, metrics_of_results
-    from .predict import load_model
+    from ..model.predict import load_model
+    from ..training import dataset
+    from ..training.evaluate import format_report, metrics_of_results
 
     frame = dataset.load([args.data])
     model = load_model(args.model)
@@ -428,7 +431,7 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_playbook(args) -> int:
-    from . import playbook, taxonomy
+    from ..model import playbook, taxonomy
 
     if args.reason and args.reason not in taxonomy.reasons():
         raise NegclassError(f"unknown reason {args.reason!r}; expected one of {', '.join(taxonomy.reasons())}")
@@ -446,7 +449,7 @@ def cmd_serve(args) -> int:
 
     import uvicorn
 
-    from .predict import load_model
+    from ..model.predict import load_model
     from .web import create_app
 
     if not 0 <= args.port <= 65535:

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .errors import ModelError, NegclassError
+from ..errors import ModelError, NegclassError
 
 SPARK_EXTRA_HINT = "the Spark engine needs the optional extra: pip install 'negclass[spark]' (and a Java runtime)"
 MESSAGE_FIELDS = ["id", "source", "date", "from", "subject", "text", "html", "error", "thread_ref"]
@@ -56,7 +56,7 @@ def session(master: str = "local[*]", app_name: str = "negclass"):
 def _schema(include_text: bool = False):
     from pyspark.sql.types import BooleanType, DoubleType, LongType, StringType, StructField, StructType
 
-    from .score import column_type, columns
+    from ..batch.score import column_type, columns
 
     types = {"int": LongType(), "float": DoubleType(), "bool": BooleanType(), "str": StringType()}
     return StructType([StructField(c, types[column_type(c)]) for c in columns(include_text)])
@@ -83,7 +83,7 @@ def ship_model(spark, model_dir: str | Path | None = None) -> str:
     The name carries a digest of the files' content, so a changed model is shipped again instead of
     Spark keeping the copy it already has.
     """
-    from . import registry, store
+    from ..model import registry, store
 
     model_dir = Path(model_dir) if model_dir else registry.default_model_dir()
     store.verify(model_dir)  # fail early on the driver; every executor verifies its own copy again
@@ -109,7 +109,7 @@ def _executor_model(name: str):
     """The model on this Python worker, loaded (and verified) once per worker process."""
     from pyspark import SparkFiles
 
-    from .predict import load_model
+    from ..model.predict import load_model
 
     path = SparkFiles.get(name)
     if _EXECUTOR.get("path") != path:
@@ -126,7 +126,7 @@ def _executor_model(name: str):
 # -- scoring ------------------------------------------------------------------------------------
 def _messages(pdf, text_col: str, id_col: str):
     """Message objects for the rows of one pandas batch (a bad row becomes a Message with error)."""
-    from .ingest import Message
+    from ..mail.ingest import Message
 
     def val(row: dict, col: str):
         v = row.get(col)
@@ -160,7 +160,7 @@ def _opt(value) -> str | None:
 
 def _score_batch(model, messages: list, me) -> list[dict]:
     """Rows for one batch; if the batch fails, each message alone; if one fails, an error row."""
-    from .score import score_messages, to_row
+    from ..batch.score import score_messages, to_row
 
     try:
         return score_messages(model, messages, me)
@@ -176,7 +176,7 @@ def _score_batch(model, messages: list, me) -> list[dict]:
 
 
 def _scorer(model_name: str, text_col: str, id_col: str, me, keep: list[str], include_text: bool = False):
-    from .score import columns
+    from ..batch.score import columns
 
     cols = columns(include_text)
 
@@ -208,7 +208,7 @@ def score(df, text_col: str = "text", id_col: str = "id", *, model: str | Path |
     _require_pyspark()
     from pyspark.sql import functions as F
 
-    from .score import Me
+    from ..batch.score import Me
 
     spark = df.sparkSession
     name = ship_model(spark, model)
@@ -257,7 +257,7 @@ def _message_row(msg) -> dict:
 
 
 def _parse_eml_batches(batches: Iterator) -> Iterator:
-    from .ingest import BINARY, Message, looks_binary, parse_email
+    from ..mail.ingest import BINARY, Message, looks_binary, parse_email
 
     for pdf in batches:
         rows = []
@@ -339,7 +339,7 @@ def _count_range(task: tuple) -> int:
 
 
 def _parse_mbox_batches(batches: Iterator) -> Iterator:
-    from .ingest import Message, _is_mbox, _mbox_unit, to_message
+    from ..mail.ingest import Message, _is_mbox, _mbox_unit, to_message
 
     for pdf in batches:
         for path, start, end, first, name in zip(pdf["path"], pdf["start"], pdf["end"], pdf["first"], pdf["name"]):
@@ -428,8 +428,9 @@ def executor_model_error(exc: BaseException) -> str | None:
 
 def cli_score(args) -> int:
     """``negclass score --engine spark``: inputs read and scored by Spark, written as Parquet."""
-    from . import ingest, registry
-    from .score import columns
+    from ..batch.score import columns
+    from ..mail import ingest
+    from ..model import registry
 
     _require_pyspark()
     if args.resume:
@@ -480,7 +481,7 @@ def cli_score(args) -> int:
 def _summary(spark, out: Path, seconds: float) -> str:
     from pyspark.sql import functions as F
 
-    from . import taxonomy
+    from ..model import taxonomy
 
     res = spark.read.parquet(str(out))
     stats = res.agg(F.count(F.lit(1)).alias("rows"),

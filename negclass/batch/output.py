@@ -7,8 +7,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from .errors import NegclassError
-from .files import follow_umask
+from ..errors import NegclassError
+from ..files import follow_umask
 
 OUTPUT_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 

@@ -21,9 +21,9 @@ from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
 
-from . import playbook, taxonomy
-from .errors import NegclassError
-from .files import atomic_write_text
+from ..errors import NegclassError
+from ..files import atomic_write_text
+from ..model import playbook, taxonomy
 
 MAX_FLAGGED = 20_000     # flagged messages kept whole (the most likely first)
 SAMPLE_REST = 1_000      # other classified messages kept as a sample

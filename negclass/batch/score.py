@@ -20,9 +20,9 @@ from email.utils import parsedate_to_datetime
 from itertools import chain, islice
 from typing import Iterable, Iterator
 
-from . import taxonomy
-from .ingest import Message, RawMail, to_message
-from .predict import Classification, Model
+from ..mail.ingest import Message, RawMail, to_message
+from ..model import taxonomy
+from ..model.predict import Classification, Model
 
 MESSAGE_COLUMNS = ["id", "source", "date", "from", "subject", "text_chars"]
 # added after the prediction columns, so the older columns keep their places
@@ -257,7 +257,7 @@ def _gc_for_batch():
 def _init_worker(model_path, me: Me) -> None:
     import signal
 
-    from .predict import load_model
+    from ..model.predict import load_model
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled by the parent, which stops us
 
@@ -304,7 +304,7 @@ def score_units(units: Iterable[RawMail | Message], *, model: Model | None = Non
         jobs = 1  # the whole input fits in one chunk: starting workers would only cost time
     if jobs <= 1:
         if model is None:
-            from .predict import load_model
+            from ..model.predict import load_model
             model = load_model(model_path)
         for chunk in chunks:
             with _gc_for_batch():

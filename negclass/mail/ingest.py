@@ -27,7 +27,7 @@ from email.message import Message as MimeMessage
 from pathlib import Path
 from typing import Iterator
 
-from .errors import DataError, NegclassError
+from ..errors import DataError, NegclassError
 
 BINARY = "binary content, not text"
 EMPTY_FILE = "the file is empty"

@@ -12,7 +12,7 @@
 ``predict_proba`` and ``predict`` of that pipeline on raw messages give the probabilities and the
 reasons ``Model.classify`` reports; ``get_feature_names_out()`` names the feature columns. The
 windowed reading of long texts is a step of its own because it changes the rows: a long text is
-read as several pieces (``preprocess.windows``) and answered by one of them, so it has to wrap the
+read as several pieces (``cleaning.windows``) and answered by one of them, so it has to wrap the
 steps that see the pieces.
 """
 from __future__ import annotations
@@ -23,12 +23,13 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, TransformerMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
-from . import preprocess, taxonomy
+from ..mail import cleaning
+from . import taxonomy
 from .estimator import with_refusal_probability
 
 
 class MailCleaner(TransformerMixin, BaseEstimator):
-    """Raw messages -> the text their author newly wrote (``preprocess.clean``): HTML made text,
+    """Raw messages -> the text their author newly wrote (``cleaning.clean``): HTML made text,
     quoted replies, forwarded headers, signatures and disclaimers cut.
 
     A message with no new text becomes ``""``, which the next step answers with no reason. Fitting
@@ -42,10 +43,10 @@ class MailCleaner(TransformerMixin, BaseEstimator):
     def fit(self, X, y=None):
         return self
 
-    def clean(self, X, html: bool | None = None) -> list[preprocess.Cleaned]:
+    def clean(self, X, html: bool | None = None) -> list[cleaning.Cleaned]:
         """The cleaned messages with their offsets (``html`` None: this step's own setting)."""
         html = self.html if html is None else html
-        return [preprocess.clean(t if isinstance(t, str) else "", html=html) for t in X]
+        return [cleaning.clean(t if isinstance(t, str) else "", html=html) for t in X]
 
     def transform(self, X) -> list[str]:
         return [c.text for c in self.clean(X)]
@@ -85,7 +86,7 @@ class WholeTextClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     ``estimator`` (a ``Pipeline`` of parse, features and the classifier) is fitted on the texts as
     given. At prediction a text longer than ``window_chars`` is read in overlapping windows
-    (``preprocess.windows``) and answered by the window most likely to be a refusal, its odds
+    (``cleaning.windows``) and answered by the window most likely to be a refusal, its odds
     divided by the number of windows (``many_chances``). An empty text gets no reason (``None``)
     and a row of zero probabilities.
 
@@ -95,8 +96,8 @@ class WholeTextClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     probable reason. Training chooses both values (``train._choose_low_confidence``).
     """
 
-    def __init__(self, estimator=None, window_chars: int = preprocess.WINDOW_CHARS,
-                 window_overlap: int = preprocess.WINDOW_OVERLAP, min_confidence: float = 0.0,
+    def __init__(self, estimator=None, window_chars: int = cleaning.WINDOW_CHARS,
+                 window_overlap: int = cleaning.WINDOW_OVERLAP, min_confidence: float = 0.0,
                  min_margin: float = 0.0):
         self.estimator = estimator
         self.window_chars = window_chars
@@ -138,7 +139,7 @@ class WholeTextClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         pieces, owner, starts = [], [], []
         for k, i in enumerate(rows):
             text = texts[i]
-            for a, b in preprocess.windows(text, self.window_chars, self.window_overlap):
+            for a, b in cleaning.windows(text, self.window_chars, self.window_overlap):
                 pieces.append(text[a:b])
                 owner.append(k)
                 starts.append(a)

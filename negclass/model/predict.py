@@ -9,8 +9,8 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
+from ..errors import EmptyTextError, NegclassError
 from . import playbook, registry, store, taxonomy
-from .errors import EmptyTextError, NegclassError
 from .features import CUE_PREFIX, Parsed
 from .playbook import Tactic
 

@@ -21,8 +21,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import ModelError, NegclassError
 from . import store
-from .errors import ModelError, NegclassError
 
 SHIPPED = "shipped"
 POINTER = "default.json"

@@ -15,11 +15,13 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import ModelError
-from .files import atomic_write_text, follow_umask  # noqa: F401  (atomic_write_text: used here and by callers)
+from ..errors import ModelError
+from ..files import atomic_write_text, follow_umask  # noqa: F401  (atomic_write_text: used here and by callers)
 
 PIPELINE = "pipeline.joblib"
 META = "meta.json"
@@ -166,7 +168,43 @@ def load(model_dir: Path):
     meta = read_json(model_dir, META)
     check_meta(model_dir, meta)
     try:
-        pipeline = joblib.load(model_dir / PIPELINE)
+        try:
+            pipeline = joblib.load(model_dir / PIPELINE)
+        except ModuleNotFoundError as exc:
+            if exc.name not in MOVED_MODULES:
+                raise
+            with moved_modules():  # a model saved before the modules moved into subpackages
+                pipeline = joblib.load(model_dir / PIPELINE)
     except Exception as exc:  # a verified file that still fails is a version problem
         raise ModelError(f"cannot load {model_dir / PIPELINE}: {exc}; retrain the model") from None
     return pipeline, meta
+
+
+# A pickle names the module of every class and function it holds. Models saved before negclass
+# was split into subpackages (mail, model, batch, training, apps) name the old top-level modules;
+# these are the ones a saved pipeline can refer to, with where they are now.
+MOVED_MODULES = {"negclass.features": "negclass.model.features",
+                 "negclass.estimator": "negclass.model.estimator",
+                 "negclass.pipeline": "negclass.model.pipeline",
+                 "negclass.preprocess": "negclass.mail.cleaning"}
+
+
+@contextmanager
+def moved_modules():
+    """While unpickling an older model: its old module names point at the modules' new places.
+
+    The names are added to ``sys.modules`` only for the duration and removed afterwards, so no
+    module lives at an old path; saving the loaded pipeline again (``save``) writes the new names.
+    """
+    import importlib
+
+    added = []
+    try:
+        for old, new in MOVED_MODULES.items():
+            if old not in sys.modules:
+                sys.modules[old] = importlib.import_module(new)
+                added.append(old)
+        yield
+    finally:
+        for old in added:
+            sys.modules.pop(old, None)

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from . import taxonomy
-from .features import CUE_PREFIX, LinguisticParser, load_cue_patterns
+from ..model import taxonomy
+from ..model.features import CUE_PREFIX, LinguisticParser, load_cue_patterns
 
 
 class KeywordRuleBaseline(ClassifierMixin, BaseEstimator):

@@ -32,9 +32,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import taxonomy
-from .errors import DataError
-from .ingest import csv_records, not_utf8
+from ..errors import DataError
+from ..mail.ingest import csv_records, not_utf8
+from ..model import taxonomy
 
 COLUMNS = ["id", "text", "reason", "signal", "channel", "source", "difficulty", "sector", "message_id", "kind"]
 CORRECT_REASON, CORRECT_SIGNAL, CONFIRMED = "correct_reason", "correct_signal", "confirmed"
@@ -190,7 +190,7 @@ def _scored_rows(path: Path, rows, counts: dict):
 
 def _fill_texts(path: Path, pending: list[tuple[int, dict, str | None]]) -> None:
     """Read the text of scored rows without a ``text`` column from the mailbox or table they came from."""
-    from . import ingest
+    from ..mail import ingest
 
     by_source: dict[str, list[tuple[int, dict]]] = {}
     for lineno, row, source in pending:
@@ -331,7 +331,7 @@ _SPACE = re.compile(r"\s+")
 
 def normalise(text: str) -> str:
     """The author's new words, lower-cased with runs of white space made one: what duplicates share."""
-    from .pipeline import MailCleaner
+    from ..model.pipeline import MailCleaner
 
     cleaned = MailCleaner().as_labelled([str(text)])[0]  # what training reads of a labelled text
     return _SPACE.sub(" ", cleaned).strip().lower()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
-from . import taxonomy
+from ..model import taxonomy
 
 
 def expected_calibration_error(proba: np.ndarray, y_true, classes, bins: int = 10) -> float:

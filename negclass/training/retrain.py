@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import registry, taxonomy
-from .errors import ModelError, NegclassError
+from ..errors import ModelError, NegclassError
+from ..model import registry, taxonomy
 from .evaluate import metrics_of_results
 from .train import Corpus, TrainConfig, train
 
@@ -39,7 +39,7 @@ class Outcome:
 
 def measure(model_dir: Path, frame: pd.DataFrame) -> tuple[dict, list]:
     """Held-out metrics of a model directory on labelled rows, and its predicted reasons."""
-    from .predict import load_model
+    from ..model.predict import load_model
 
     model = load_model(model_dir)
     results = list(model.classify_many(frame["text"].tolist(), explain=False))

@@ -23,9 +23,10 @@ from typing import Iterable, Iterator
 
 import pandas as pd
 
-from . import dataset, taxonomy
-from .errors import NegclassError
-from .files import follow_umask
+from ..errors import NegclassError
+from ..files import follow_umask
+from ..model import taxonomy
+from . import dataset
 
 MEASURES = ("margin", "entropy", "confidence")
 LABEL_COLUMNS = [dataset.CORRECT_REASON, dataset.CORRECT_SIGNAL, dataset.CONFIRMED]
@@ -64,8 +65,8 @@ def _from_scored(path: Path, text_column: str) -> Iterator[dict]:
 
 
 def _from_messages(inputs, model, fmt, text_column, id_column, batch_size: int = 256) -> Iterator[dict]:
-    from . import ingest
-    from .score import snippet
+    from ..batch.score import snippet
+    from ..mail import ingest
 
     messages = (m for m in ingest.read(inputs, fmt, text_column, id_column) if m.error is None and m.text)
     while batch := list(islice(messages, batch_size)):
@@ -120,11 +121,11 @@ def suggest(inputs: list[Path], n: int = 50, by: str = "margin", model=None, fmt
         rows = _from_scored(inputs[0], text_column)
     else:
         if model is None:
-            from .predict import load_model
+            from ..model.predict import load_model
             model = load_model()
         rows = _from_messages(inputs, model, fmt, text_column, id_column)
     picked = pick(rows, n, by)
-    from .score import columns
+    from ..batch.score import columns
 
     cols = ["rank"] + columns() + ["uncertainty", "text"] + LABEL_COLUMNS
     frame = pd.DataFrame([{**r, "rank": i + 1} for i, r in enumerate(picked)], columns=cols)

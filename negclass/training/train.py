@@ -14,14 +14,15 @@ from sklearn.dummy import DummyClassifier
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
 
-from . import card, dataset, registry, store, taxonomy
+from ..errors import DataError, NegclassError
+from ..model import card, registry, store, taxonomy
+from ..model.estimator import ReasonSignalClassifier
+from ..model.features import LinguisticParser, build_features
+from ..model.pipeline import MailCleaner, WholeTextClassifier, build_pipeline
+from ..model.predict import Model
+from . import dataset
 from .baselines import KeywordRuleBaseline
-from .errors import DataError, NegclassError
-from .estimator import ReasonSignalClassifier
 from .evaluate import metrics_of_results, reason_metrics
-from .features import LinguisticParser, build_features
-from .pipeline import MailCleaner, WholeTextClassifier, build_pipeline
-from .predict import Model
 
 log = logging.getLogger("negclass.train")
 
@@ -57,7 +58,7 @@ def checkout() -> Corpus | None:
     from urllib.parse import unquote, urlparse
     from urllib.request import url2pathname
 
-    running = Path(__file__).resolve().parent
+    running = Path(__file__).resolve().parents[1]  # the negclass package (this is negclass/training/train.py)
     for dist in distributions(name="negclass"):
         try:
             where = json.loads(dist.read_text("direct_url.json") or "{}")
@@ -412,5 +413,5 @@ def _counts(df: pd.DataFrame) -> dict:
 
 
 def _version() -> str:
-    from . import __version__
+    from .. import __version__
     return __version__

@@ -1,4 +1,4 @@
-"""The command line, run in this process through ``negclass.cli.main(argv)``; one smoke test runs the
+"""The command line, run in this process through ``negclass.apps.cli.main(argv)``; one smoke test runs the
 installed ``negclass`` script and ``python -m negclass`` as separate processes."""
 import csv
 import io
@@ -12,9 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from negclass import cli, ingest
+from negclass.apps import cli
+from negclass.mail import ingest
 
-from .conftest import FIXTURES
+from ..conftest import FIXTURES
 
 JUNK = random.Random(14).randbytes(50000)
 BIDDERS = "We've got two other bidders lined up, so there's no need for a meeting."
@@ -58,7 +59,7 @@ def test_classify_text_json(capsys, monkeypatch):
 
 
 def test_classify_stdin_readable_output(capsys, monkeypatch):
-    from negclass import taxonomy
+    from negclass.model import taxonomy
 
     text = ("Sorry, swamped this month with the audit, can't look at the contract yet. "
             "Maybe later, I'm really not ready to go through it.\n")
@@ -196,7 +197,7 @@ def test_score_a_latin1_csv_exits_2_like_train(capsys, monkeypatch, tmp_path):
 
 
 def test_train_without_the_corpus_says_where_it_comes_from(capsys, monkeypatch, tmp_path):
-    monkeypatch.setattr("negclass.train.checkout", lambda: None)   # as from a wheel: no source checkout
+    monkeypatch.setattr("negclass.training.train.checkout", lambda: None)   # as from a wheel: no source checkout
     monkeypatch.setenv("NEGCLASS_HOME", str(tmp_path / "home"))
     code, _, err = main(["train"], capsys, monkeypatch)
     one_line_error(code, err, "nothing to train on: give --data FILE; the corpus (data/corpus) comes with a "
@@ -218,8 +219,8 @@ def test_score_table_ids_come_from_a_detected_id_column(capsys, monkeypatch, tmp
 
 
 def test_score_over_an_interrupted_run_asks_for_resume_or_overwrite(capsys, monkeypatch, tmp_path):
-    from negclass.output import Spool
-    from negclass.score import columns
+    from negclass.batch.output import Spool
+    from negclass.batch.score import columns
 
     out_file = tmp_path / "o.jsonl"
     Spool(out_file, columns(), {"earlier": "run"}).write([{"id": "x"}, {"id": "y"}])  # a run cut short
@@ -250,7 +251,7 @@ def test_version(capsys):
 
 
 def test_train_help_names_the_real_correction_column(capsys):
-    from negclass.dataset import CORRECT_REASON
+    from negclass.training.dataset import CORRECT_REASON
 
     with pytest.raises(SystemExit):
         cli.main(["train", "--help"])

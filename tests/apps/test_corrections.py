@@ -6,9 +6,10 @@ import threading
 
 import pytest
 
-from negclass import dataset, taxonomy
+from negclass.apps.web.corrections import FILENAME, SOURCE, Corrections, check_label, default_path, example_id
 from negclass.errors import EmptyTextError, NegclassError
-from negclass.web.corrections import FILENAME, SOURCE, Corrections, check_label, default_path, example_id
+from negclass.model import taxonomy
+from negclass.training import dataset
 
 TEXT = "We're happy with our current supplier, so there's no need to meet."
 

@@ -8,12 +8,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from negclass import ingest, store
-from negclass.cli import main
-from negclass.ingest import Message
-from negclass.score import Me, columns, score_messages, score_units
+from negclass.apps.cli import main
+from negclass.batch.score import Me, columns, score_messages, score_units
+from negclass.mail import ingest
+from negclass.mail.ingest import Message
+from negclass.model import store
 
-from .conftest import FIXTURES
+from ..conftest import FIXTURES
 
 MAIL = FIXTURES / "mail"
 spark_test = pytest.mark.spark
@@ -22,7 +23,7 @@ spark_test = pytest.mark.spark
 @pytest.fixture(scope="module")
 def spark():
     pytest.importorskip("pyspark", reason="pyspark is not installed: pip install 'negclass[spark]'")
-    from negclass.spark import session
+    from negclass.apps.spark import session
 
     s = session("local[2]", "negclass-tests")
     s.conf.set("spark.sql.shuffle.partitions", "2")
@@ -45,7 +46,7 @@ def _local_rows(model, paths, me=Me()) -> pd.DataFrame:
 
 @spark_test
 def test_score_dataframe_gives_the_rows_of_negclass_score(spark, model):
-    from negclass.spark import score
+    from negclass.apps.spark import score
 
     texts = [("a", "We're happy with our current supplier and have two other quotes, so no need to meet.",
               "Dana <dana@buyer.example>"),
@@ -75,7 +76,7 @@ def test_score_dataframe_gives_the_rows_of_negclass_score(spark, model):
 
 @spark_test
 def test_raw_mail_readers_match_the_local_reader(spark, model, tmp_path):
-    from negclass.spark import read_eml, read_mbox, score
+    from negclass.apps.spark import read_eml, read_mbox, score
 
     # a larger mbox cut into many byte ranges: ids, order-independent rows and unescaping must match
     parts = []
@@ -147,7 +148,7 @@ def test_tampered_model_fails_on_the_driver_and_on_executors(spark, tmp_path, ca
     assert "does not match its checksum" in capsys.readouterr().err
     assert not (tmp_path / "o.parquet").exists()
     # changed after the driver's check (the copy that is shipped): each executor's own check fails the job
-    import negclass.spark as ns
+    import negclass.apps.spark as ns
 
     real_copytree = shutil.copytree
 
@@ -167,7 +168,7 @@ class _FlakyModel:
     """classify_many fails on any batch holding the word 'boom'."""
 
     def classify_many(self, texts, **kw):
-        from negclass.predict import Classification
+        from negclass.model.predict import Classification
 
         texts = list(texts)
         if any("boom" in t for t in texts):
@@ -176,7 +177,7 @@ class _FlakyModel:
 
 
 def test_a_message_that_fails_to_score_becomes_an_error_row():
-    from negclass.spark import _score_batch
+    from negclass.apps.spark import _score_batch
 
     msgs = [Message("1", "s", text="fine"), Message("2", "s", text="boom"), Message("3", "s", text="also fine")]
     rows = _score_batch(_FlakyModel(), msgs, Me())
@@ -187,7 +188,7 @@ def test_a_message_that_fails_to_score_becomes_an_error_row():
 
 @spark_test
 def test_score_dataframe_with_text_and_the_reading_columns(spark, model):
-    from negclass.spark import score
+    from negclass.apps.spark import score
 
     body = "> On Monday you wrote:\n> can we meet?\n\nWe're happy with our current supplier, so there is no need to meet."
     df = spark.createDataFrame([("a", body, "Dana <dana@buyer.example>", "Tue, 5 Mar 2024 08:30:00 -0800 (PST)",
@@ -202,7 +203,7 @@ def test_score_dataframe_with_text_and_the_reading_columns(spark, model):
 
 
 def test_a_model_error_on_an_executor_is_known_by_its_type_name():
-    from negclass.spark import executor_model_error
+    from negclass.apps.spark import executor_model_error
 
     trace = ("org.apache.spark.api.python.PythonException: Traceback (most recent call last):\n"
              '  File "/x/negclass/spark.py", line 121, in _model\n'

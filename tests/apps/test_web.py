@@ -15,11 +15,13 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from negclass import cli, dataset, taxonomy
-from negclass.web import create_app
-from negclass.web.app import STATIC
+from negclass.apps import cli
+from negclass.apps.web import create_app
+from negclass.apps.web.app import STATIC
+from negclass.model import taxonomy
+from negclass.training import dataset
 
-from .conftest import FIXTURES
+from ..conftest import FIXTURES
 
 MAIL = FIXTURES / "mail"
 CHROMIUM = "/usr/bin/chromium"
@@ -158,13 +160,13 @@ def test_page_and_assets_are_served_and_nothing_comes_from_the_internet(client):
 
 
 def test_model_is_loaded_once_per_app(model, monkeypatch):
-    import negclass.predict
+    import negclass.model.predict
     calls = []
 
     def load(path=None):
         calls.append(path)
         return model
-    monkeypatch.setattr(negclass.predict, "load_model", load)
+    monkeypatch.setattr(negclass.model.predict, "load_model", load)
     with TestClient(create_app()) as c:
         for _ in range(3):
             assert c.post("/api/classify", json={"text": EMAIL}).status_code == 200
@@ -182,7 +184,8 @@ def test_info_lists_reasons_in_words_and_limits(client, corrections_file):
 
 # -- /api/score ----------------------------------------------------------------------------------
 def _expected_rows(model, path: Path) -> list[dict]:
-    from negclass import ingest, score
+    from negclass.batch import score
+    from negclass.mail import ingest
     return list(score.score(model, ingest.read([path])))
 
 
@@ -212,7 +215,7 @@ def test_score_streams_ndjson_with_texts_for_corrections(client):
 
 
 def test_score_csv_download_has_the_score_columns(client):
-    from negclass.score import columns
+    from negclass.batch.score import columns
     with open(MAIL / "table.csv", "rb") as fh:
         r = client.post("/api/score?format=csv", files={"file": ("table.csv", fh, "text/csv")})
     assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
@@ -310,8 +313,8 @@ def test_corrections_default_to_the_user_data_directory(model, tmp_path, monkeyp
 
 # -- negclass serve --------------------------------------------------------------------------------
 def test_serve_without_the_extra_says_what_to_install(monkeypatch, capsys):
-    import negclass.web
-    monkeypatch.setattr(negclass.web, "missing_dependency", lambda: "fastapi")
+    import negclass.apps.web
+    monkeypatch.setattr(negclass.apps.web, "missing_dependency", lambda: "fastapi")
     assert cli.main(["serve"]) == cli.EXIT_USER_ERROR
     assert "pip install 'negclass[web]'" in capsys.readouterr().err
 

@@ -5,9 +5,10 @@ import io
 
 import pytest
 
-from negclass import ingest, progress
+from negclass.batch import progress
+from negclass.mail import ingest
 
-from .conftest import FIXTURES
+from ..conftest import FIXTURES
 
 MAIL = FIXTURES / "mail"
 
@@ -58,7 +59,7 @@ def test_bar_draws_on_a_terminal_that_reports_no_size():
     import sys
 
     master, slave = os.openpty()
-    code = "from negclass import progress\nwith progress.bar(10) as b:\n    b.update(10)\n"
+    code = "from negclass.batch import progress\nwith progress.bar(10) as b:\n    b.update(10)\n"
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
     try:
         subprocess.run([sys.executable, "-c", code], stdin=slave, stdout=slave, stderr=slave, env=env,

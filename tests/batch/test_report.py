@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from negclass import report, taxonomy
-from negclass.cli import main
+from negclass.apps.cli import main
+from negclass.batch import report
+from negclass.model import taxonomy
 
-from .conftest import FIXTURES
+from ..conftest import FIXTURES
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -7,12 +7,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from negclass import ingest
-from negclass.cli import main
-from negclass.score import (NO_NEW_TEXT, Me, Summary, columns, date_utc, normalise_subject, score, score_messages,
-                            score_units, snippet)
+from negclass.apps.cli import main
+from negclass.batch.score import (NO_NEW_TEXT, Me, Summary, columns, date_utc, normalise_subject, score, score_messages,
+                                  score_units, snippet)
+from negclass.mail import ingest
 
-MAIL = Path(__file__).resolve().parent / "fixtures" / "mail"
+from ..conftest import FIXTURES, ROOT
+
+MAIL = FIXTURES / "mail"
 ALL_INPUTS = [MAIL / p for p in ("box.mbox", "truncated.mbox", "not_email.mbox", "maildir", "emltree", "table.csv",
                                  "table.jsonl", "table.parquet", "nasty", "clients")]
 N_ALL = 3 + 3 + 1 + 2 + 2 + 3 + 4 + 3 + 7 + 11
@@ -77,7 +79,7 @@ def test_cli_score_every_format(tmp_path, capsys):
 
 
 def test_cli_resume_continues_without_duplicates(tmp_path, monkeypatch, capsys):
-    import negclass.score as score_mod
+    import negclass.batch.score as score_mod
 
     out = tmp_path / "rows.csv"
     args = ["score", *map(str, ALL_INPUTS), "--out", str(out), "--quiet"]
@@ -102,7 +104,7 @@ def test_cli_resume_continues_without_duplicates(tmp_path, monkeypatch, capsys):
 
 
 def test_cli_resume_refuses_other_inputs(tmp_path, monkeypatch):
-    import negclass.score as score_mod
+    import negclass.batch.score as score_mod
 
     out = tmp_path / "rows.csv"
     monkeypatch.setattr(score_mod, "CHUNK", 2)
@@ -120,7 +122,7 @@ def test_cli_user_errors(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_real_mailbox_sample_gives_one_row_per_message(tmp_path):
-    mbox = Path(__file__).resolve().parents[2] / "shared" / "data" / "enron-sample.mbox"
+    mbox = ROOT.parent / "shared" / "data" / "enron-sample.mbox"
     if not mbox.exists():
         pytest.skip(f"{mbox} is not on this machine")
     out = tmp_path / "enron.parquet"
@@ -258,7 +260,7 @@ def test_scoring_leaves_the_garbage_collector_as_it_found_it(model):
 def test_the_collector_setting_is_restored_by_the_last_run_to_finish():
     import gc
 
-    from negclass.score import GC_THRESHOLD, _gc_for_batch
+    from negclass.batch.score import GC_THRESHOLD, _gc_for_batch
 
     before = gc.get_threshold()
     a, b = _gc_for_batch(), _gc_for_batch()
@@ -272,8 +274,8 @@ def test_the_collector_setting_is_restored_by_the_last_run_to_finish():
 
 
 def test_no_new_text_is_recognised_by_the_result_not_its_message(model):
-    from negclass.predict import Classification
-    from negclass.score import to_row
+    from negclass.batch.score import to_row
+    from negclass.model.predict import Classification
 
     msg = ingest.Message("1", "s", text="> On Monday Sam wrote:\n> can we meet?\n")
     empty, = model.classify_many([msg.text])

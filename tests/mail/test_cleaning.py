@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from negclass.preprocess import Cleaned, clean, html_to_text, new_text
+from negclass.mail.cleaning import Cleaned, clean, html_to_text, new_text
 
-CLIENTS = Path(__file__).resolve().parent / "fixtures" / "mail" / "clients"
+from ..conftest import FIXTURES, ROOT
+
+CLIENTS = FIXTURES / "mail" / "clients"
 EXPECTED = json.loads((CLIENTS / "expected.json").read_text())
 
 
@@ -105,7 +107,7 @@ def test_clean_is_fast():
 def test_folded_patterns_match_like_ignorecase():
     import re
 
-    from negclass.preprocess import _Folded
+    from negclass.mail.cleaning import _Folded
 
     source = r"\bnot (?:the )?intended recipient|confidential"
     folded = _Folded(source)
@@ -127,7 +129,7 @@ def test_folded_patterns_match_like_ignorecase():
 
 
 def test_windows_cover_a_long_text_whole_with_overlap():
-    from negclass.preprocess import windows
+    from negclass.mail.cleaning import windows
 
     text = "\n".join(f"Line {i} of the weekly gas report, nothing to see here." for i in range(700))
     spans = windows(text, size=4000, overlap=400)
@@ -137,7 +139,7 @@ def test_windows_cover_a_long_text_whole_with_overlap():
 
 
 def test_a_short_text_is_one_window():
-    from negclass.preprocess import windows
+    from negclass.mail.cleaning import windows
 
     assert windows("ok thanks") == [(0, 9)]
 
@@ -236,9 +238,9 @@ def test_clean_never_fails_and_its_offset_points_at_its_text(text, html):
 def test_real_mailbox_cleaned_texts_rarely_hold_a_quoted_header_block():
     import re
 
-    from negclass import ingest
+    from negclass.mail import ingest
 
-    mbox = Path(__file__).resolve().parents[2] / "shared" / "data" / "enron-sample.mbox"
+    mbox = ROOT.parent / "shared" / "data" / "enron-sample.mbox"
     if not mbox.exists():
         pytest.skip(f"{mbox} is not on this machine")
     block = re.compile(r"^[ \t>]*(?:To|cc)[ \t]*:.*\n(?:.*\n){0,3}?[ \t>]*Subject[ \t]*:", re.IGNORECASE | re.MULTILINE)

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from negclass import ingest
 from negclass.errors import NegclassError
+from negclass.mail import ingest
 
-MAIL = Path(__file__).resolve().parent / "fixtures" / "mail"
+from ..conftest import FIXTURES
+
+MAIL = FIXTURES / "mail"
 
 
 def ids(path, fmt=None):
@@ -240,8 +242,8 @@ def test_csv_rows_with_the_wrong_number_of_fields_are_error_rows_naming_the_line
 
 
 def test_non_utf8_tables_are_refused_with_the_message_train_gives(tmp_path):
-    from negclass import dataset
     from negclass.errors import DataError
+    from negclass.training import dataset
 
     path = tmp_path / "latin.csv"
     path.write_bytes("text,reason\nok,none\nCafé fermé,none\n".encode("latin-1"))

@@ -1,7 +1,7 @@
 import json
 
-from negclass import store
-from negclass.card import model_card
+from negclass.model import store
+from negclass.model.card import model_card
 
 
 def test_card_compares_the_model_with_both_baselines(tiny_model_dir):

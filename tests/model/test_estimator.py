@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
 
-from negclass import dataset
-from negclass.estimator import ReasonSignalClassifier
-from negclass.features import LinguisticParser, build_features
+from negclass.model.estimator import ReasonSignalClassifier
+from negclass.model.features import LinguisticParser, build_features
+from negclass.training import dataset
 
-from .conftest import FIXTURES
+from ..conftest import FIXTURES
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,7 @@ def test_missing_reason_is_refused(xy):
 
 def test_refusal_recalibration_matches_observed_rates():
     import numpy as np
-    from negclass.estimator import ReasonSignalClassifier
+    from negclass.model.estimator import ReasonSignalClassifier
 
     rng = np.random.default_rng(0)
     clf = ReasonSignalClassifier()

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from negclass.features import NAME_TOKEN, NUM_TOKEN, LinguisticParser, build_features
+from negclass.model.features import NAME_TOKEN, NUM_TOKEN, LinguisticParser, build_features
 
 
 def parse(*texts):
@@ -66,7 +66,7 @@ def test_lemma_ngrams_give_the_tfidf_vectorizer_matrix_exactly(n):
     import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from negclass.features import LemmaNgrams, select_lemmas, split_on_space
+    from negclass.model.features import LemmaNgrams, select_lemmas, split_on_space
 
     train = select_lemmas(parse(*TEXTS * 3))
     docs = select_lemmas(parse(*(TEXTS * n)[:n])) + ["", "unseen words only here"]
@@ -85,7 +85,7 @@ def test_sentence_starts_follow_spacys_sentencizer():
     """Names are masked except at a sentence start; the start rule is the Sentencizer's."""
     import spacy
 
-    from negclass.features import _feature_token
+    from negclass.model.features import _feature_token
 
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
@@ -105,7 +105,7 @@ def test_word_set_patterns_in_a_phrase_matcher_find_what_the_matcher_finds():
     """Token patterns made of word sets are matched as word sequences; the cues must not change."""
     import yaml
 
-    from negclass.features import _flagged_matcher
+    from negclass.model.features import _flagged_matcher
 
     texts = TEXTS + list(CUE_CASES) + [
         "We were perfectly happy with how things are. I'd rather not meet. They burned us last year.",
@@ -147,7 +147,7 @@ def test_a_saved_parser_leaves_its_spacy_pipeline_behind():
 def test_lemma_sets_expand_to_the_forms_that_look_up_to_them():
     import spacy
 
-    from negclass.features import _as_word_sequences, _lemma_forms
+    from negclass.model.features import _as_word_sequences, _lemma_forms
 
     nlp = spacy.blank("en")
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
@@ -165,7 +165,7 @@ def test_lemma_sets_expand_to_the_forms_that_look_up_to_them():
 
 
 def test_pipeline_is_renewed_when_its_vocabulary_grows_and_results_stay(monkeypatch):
-    from negclass import features
+    from negclass.model import features
 
     parser = LinguisticParser().fit(None)
     before = parser.transform(TEXTS)
@@ -177,7 +177,7 @@ def test_pipeline_is_renewed_when_its_vocabulary_grows_and_results_stay(monkeypa
 
 
 def test_short_texts_get_a_length_bin():
-    from negclass.features import Parsed, length_feature, select_cues
+    from negclass.model.features import Parsed, length_feature, select_cues
 
     assert length_feature(1) == "len=1-3" and length_feature(6) == "len=4-8" and length_feature(50) is None
     rows = select_cues([Parsed("now", lemmas=["now"]), Parsed("x", lemmas=["word"] * 40)])

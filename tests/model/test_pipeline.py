@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from negclass import preprocess
+from negclass.mail import cleaning
 
 LONG = ("\n".join(f"Item {i}: the pipeline nomination for day {i % 30} is unchanged at the usual volume."
                   for i in range(120))
@@ -23,9 +23,9 @@ MIXED = [
 
 
 def test_the_fixtures_cover_what_they_claim():
-    assert len(preprocess.windows(preprocess.clean(LONG).text)) > 1
-    assert preprocess.clean(QUOTED).text != QUOTED.strip()
-    assert preprocess.clean(MIXED[4]).text == ""
+    assert len(cleaning.windows(cleaning.clean(LONG).text)) > 1
+    assert cleaning.clean(QUOTED).text != QUOTED.strip()
+    assert cleaning.clean(MIXED[4]).text == ""
 
 
 def test_pipeline_on_raw_text_equals_classify(model):
@@ -56,7 +56,7 @@ def test_feature_names_come_out_of_the_pipeline(model):
 
 
 def test_training_reads_a_labelled_text_with_no_new_text_as_written():
-    from negclass.pipeline import MailCleaner
+    from negclass.model.pipeline import MailCleaner
 
     text = "> On Monday Sam wrote:\n> can we meet?"
     assert MailCleaner().transform([text]) == [""]

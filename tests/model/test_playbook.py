@@ -3,9 +3,11 @@ from pathlib import Path
 
 import pytest
 
-from negclass import playbook, taxonomy
+from negclass.model import playbook, taxonomy
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "why-theyre-not-negotiating.txt"
+from ..conftest import ROOT
+
+SEED = ROOT.parent / "shared" / "seed" / "why-theyre-not-negotiating.txt"
 
 
 def test_every_refusal_reason_and_signal_has_tactics():
@@ -59,7 +61,7 @@ def test_playbook_does_not_copy_sentences_from_the_article():
     seed = " ".join(SEED.read_text("utf-8").split()).lower()
     words = re.findall(r"[a-z']+", seed)
     shingles = {" ".join(words[i:i + 8]) for i in range(len(words) - 7)}
-    text = Path(playbook.__file__).with_name("data").joinpath("playbook.yaml").read_text("utf-8").lower()
+    text = Path(playbook.__file__).parent.parent / "data".joinpath("playbook.yaml").read_text("utf-8").lower()
     ours = re.findall(r"[a-z']+", text)
     copied = [" ".join(ours[i:i + 8]) for i in range(len(ours) - 7) if " ".join(ours[i:i + 8]) in shingles]
     assert copied == []

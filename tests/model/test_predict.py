@@ -79,7 +79,7 @@ def test_empty_text_is_a_clear_error(model):
 @pytest.mark.parametrize("phrase, widened", [
     ("please do", "please don't"), ("sign", "not sign"), ("agree", "can't agree"), ("call them", "never call them")])
 def test_evidence_phrases_keep_their_negation(phrase, widened):
-    from negclass.predict import _with_negation
+    from negclass.model.predict import _with_negation
 
     text = f"Hi, {widened} today."
     a = text.find(phrase if phrase != "please do" else "please do")
@@ -110,7 +110,7 @@ def test_a_refusal_at_the_end_of_a_very_long_message_is_read(model):
 
 def test_many_chances_divides_the_odds_of_a_long_text_by_its_windows():
     import numpy as np
-    from negclass.pipeline import many_chances
+    from negclass.model.pipeline import many_chances
     proba = np.array([[0.8, 0.1, 0.1, 0.0], [0.2, 0.4, 0.2, 0.2]])  # columns: none first here
     out = many_chances(proba, np.array([1, 4]), none=0)
     assert np.allclose(out[0], proba[0])                     # one window: unchanged

@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 
-from negclass import registry, store
 from negclass.errors import ModelError, NegclassError
+from negclass.model import registry, store
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ import shutil
 import pytest
 
 import negclass
-from negclass import store
 from negclass.errors import ModelError
+from negclass.model import store
 
 
 def test_saved_model_loads_and_classifies(tiny_model_dir):
@@ -53,7 +53,7 @@ def _with_version(tiny_model_dir, tmp_path, package, made_with):
 
 @pytest.mark.parametrize("package", ["scikit-learn", "spacy", "spacy-lookups-data"])
 def test_other_version_of_a_model_package_says_how_to_fix(tiny_model_dir, tmp_path, package):
-    from negclass import registry
+    from negclass.model import registry
 
     copy = _with_version(tiny_model_dir, tmp_path, package, "0.24.2")
     with pytest.raises(ModelError, match=f"{package} 0.24.2.*retrain"):

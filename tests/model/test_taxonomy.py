@@ -1,4 +1,4 @@
-from negclass import taxonomy
+from negclass.model import taxonomy
 
 
 def test_reasons_and_signals_match_the_contract():

@@ -1,4 +1,4 @@
-from negclass.baselines import KeywordRuleBaseline
+from negclass.training.baselines import KeywordRuleBaseline
 
 
 def test_keyword_rules_follow_the_cue_hints():

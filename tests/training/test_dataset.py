@@ -2,10 +2,10 @@ import json
 
 import pytest
 
-from negclass import dataset
 from negclass.errors import DataError
+from negclass.training import dataset
 
-from .conftest import FIXTURES
+from ..conftest import FIXTURES
 
 
 def write_jsonl(path, rows):
@@ -141,7 +141,7 @@ def test_scored_mbox_texts_are_read_back(tmp_path):
 
     box = tmp_path / "box.mbox"
     shutil.copy(FIXTURES / "mail" / "box.mbox", box)
-    from negclass import ingest
+    from negclass.mail import ingest
     first = next(m for m in ingest.read([box]) if m.error is None and m.text)
     path = scored_csv(tmp_path / "s.csv", [f"{first.id},{box},,,,40,none,,0.9,False,0.02,0.03,0.05,0.9,,,False,yes"],
                       "confirmed")

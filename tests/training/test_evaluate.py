@@ -1,6 +1,6 @@
 import numpy as np
 
-from negclass.evaluate import expected_calibration_error, format_report, reason_metrics
+from negclass.training.evaluate import expected_calibration_error, format_report, reason_metrics
 
 
 def test_perfect_and_wrong_predictions():
@@ -36,7 +36,7 @@ def test_report_is_readable():
 
 
 def test_refusal_reliability_bins_and_error():
-    from negclass.evaluate import refusal_reliability
+    from negclass.training.evaluate import refusal_reliability
 
     ece, curve = refusal_reliability([0.05, 0.05, 0.95, 0.95], [False, False, True, True])
     assert ece < 0.06 and [b["n"] for b in curve] == [2, 2]

@@ -1,4 +1,4 @@
-"""Retraining loop through the command line (``negclass.cli.main``, in this process) in a temporary
+"""Retraining loop through the command line (``negclass.apps.cli.main``, in this process) in a temporary
 home: score, correct, train, compare, promote or keep, list, switch, roll back; suggestions; leakage."""
 import csv
 import json
@@ -6,11 +6,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from negclass import cli as negclass_cli
-from negclass import dataset, store
+from negclass.apps import cli as negclass_cli
 from negclass.errors import DataError
+from negclass.model import store
+from negclass.training import dataset
 
-from .conftest import FIXTURES, write_split
+from ..conftest import FIXTURES, write_split
 
 ROTATE = {"too_strong": "too_weak", "too_weak": "emotions_high", "emotions_high": "none", "none": "too_strong"}
 
@@ -179,7 +180,7 @@ def test_suggest_prints_and_writes_a_file_ready_for_labelling(work, tmp_path, cl
 
 
 def test_training_rows_that_repeat_evaluation_rows_are_refused(work, tmp_path):
-    from negclass.train import train
+    from negclass.training.train import train
 
     held = [json.loads(line) for line in (FIXTURES / "labelled.jsonl").read_text("utf-8").splitlines()]
     split = dict(line.split(",") for line in (work / "split.csv").read_text().split()[1:])

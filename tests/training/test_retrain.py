@@ -13,11 +13,12 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from negclass import registry, retrain, store, taxonomy
 from negclass.errors import ModelError, NegclassError
-from negclass.train import Corpus
+from negclass.model import registry, store, taxonomy
+from negclass.training import retrain
+from negclass.training.train import Corpus
 
-from .conftest import FIXTURES, write_split
+from ..conftest import FIXTURES, write_split
 
 HELDOUT = pd.DataFrame({"text": ["We have other offers.", "I can't face this.", "Not after last time.", "Lunch?"],
                         "reason": ["too_strong", "too_weak", "emotions_high", "none"],

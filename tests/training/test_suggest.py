@@ -8,10 +8,13 @@ import math
 import pandas as pd
 import pytest
 
-from negclass import cli, ingest, suggest, taxonomy
+from negclass.apps import cli
 from negclass.errors import NegclassError
+from negclass.mail import ingest
+from negclass.model import taxonomy
+from negclass.training import suggest
 
-from .conftest import FIXTURES
+from ..conftest import FIXTURES
 
 LONG_ID = "<CAF8x7t1qY9-this-is-a-rather-long-message-id-from-a-mail-client@mail.gmail.example>"
 
@@ -101,7 +104,7 @@ def write_scored(path, rows):
 
 
 def test_a_scored_file_is_ranked_by_its_own_probabilities_without_a_model(tmp_path, monkeypatch):
-    monkeypatch.setattr("negclass.predict.load_model", lambda *a, **k: pytest.fail("a model was loaded"))
+    monkeypatch.setattr("negclass.model.predict.load_model", lambda *a, **k: pytest.fail("a model was loaded"))
     path = tmp_path / "scored.csv"
     write_scored(path, [row(0, [0.9, 0.05, 0.05, 0]), row(1, [0.4, 0.4, 0.1, 0.1]),
                         row(2, [0.34, 0.33, 0.33, 0], error="binary content, not text"),   # not classified
@@ -146,7 +149,7 @@ def picks(tmp_path):
 
 @pytest.mark.parametrize("ext", ["csv", "jsonl", "parquet"])
 def test_write_round_trips_and_the_file_is_training_input(picks, tmp_path, ext):
-    from negclass import dataset
+    from negclass.training import dataset
 
     out = tmp_path / "out" / f"pick.{ext}"
     suggest.write(picks, out)

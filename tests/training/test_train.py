@@ -3,9 +3,9 @@ import json
 import numpy as np
 import pytest
 
-from negclass import store
-from negclass.estimator import ReasonSignalClassifier
-from negclass.train import (Corpus, TrainConfig, _choose_low_confidence, _choose_refusal_threshold, _labelled_texts,
+from negclass.model import store
+from negclass.model.estimator import ReasonSignalClassifier
+from negclass.training.train import (Corpus, TrainConfig, _choose_low_confidence, _choose_refusal_threshold, _labelled_texts,
                             read_split, train)
 from tests.conftest import ROOT
 
@@ -52,10 +52,10 @@ def test_retraining_from_data_reproduces_the_shipped_model(tmp_path):
 
 
 def test_the_shipped_model_scores_its_recorded_figures_and_beats_both_baselines_on_the_heldout_split():
-    from negclass import dataset
-    from negclass.baselines import KeywordRuleBaseline
-    from negclass.evaluate import reason_metrics
-    from negclass.retrain import measure
+    from negclass.training import dataset
+    from negclass.training.baselines import KeywordRuleBaseline
+    from negclass.training.evaluate import reason_metrics
+    from negclass.training.retrain import measure
 
     corpus = Corpus(ROOT)
     frame = dataset.load(corpus.files)
@@ -77,7 +77,7 @@ def test_the_shipped_model_scores_its_recorded_figures_and_beats_both_baselines_
 
 
 def test_selection_prefers_stance_features_on_a_near_tie():
-    from negclass.train import _select
+    from negclass.training.train import _select
 
     base = {"C": 1.0, "signal_mode": "joint", "cv_signal_accuracy": 0.9}
     rows = [{**base, "use_chars": True, "cv_macro_f1": 0.903},
@@ -88,7 +88,7 @@ def test_selection_prefers_stance_features_on_a_near_tie():
 
 
 def test_selection_prefers_the_simplest_model_on_a_near_tie():
-    from negclass.train import _select
+    from negclass.training.train import _select
 
     rows = [{"use_chars": False, "C": 3.0, "signal_mode": "two_stage", "cv_macro_f1": 0.804, "cv_signal_accuracy": 0.93},
             {"use_chars": False, "C": 1.0, "signal_mode": "two_stage", "cv_macro_f1": 0.801, "cv_signal_accuracy": 0.93},
@@ -173,8 +173,8 @@ QUICK = dict(cv_folds=2, linear_grid=(("svm", 1.0),), signal_modes=("joint",), u
 
 
 def test_without_out_dir_the_model_is_registered_and_the_package_is_not_written(tmp_path, monkeypatch):
-    from negclass import registry
     from negclass.errors import NegclassError
+    from negclass.model import registry
     from tests.conftest import FIXTURES
 
     monkeypatch.setenv("NEGCLASS_HOME", str(tmp_path))

@@ -35,8 +35,10 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from starlette.background import BackgroundTask
 
-from .. import ingest, playbook, score, taxonomy
-from ..errors import EmptyTextError, NegclassError
+from ...batch import score
+from ...errors import EmptyTextError, NegclassError
+from ...mail import ingest
+from ...model import playbook, taxonomy
 from .corrections import Corrections
 
 log = logging.getLogger("negclass.web")
@@ -315,7 +317,7 @@ def create_app(model=None, *, model_path=None, corrections_path: Path | None = N
         if state["model"] is None:
             with load_lock:
                 if state["model"] is None:
-                    from ..predict import load_model
+                    from ...model.predict import load_model
                     state["model"] = load_model(model_path)
         return state["model"]
 
@@ -434,7 +436,7 @@ def create_app(model=None, *, model_path=None, corrections_path: Path | None = N
               responses={**PROBLEMS, 200: {"description": "An HTML page that opens from disk, with no network.",
                                            "content": {"text/html": {}}}})
     def report_page(file: UploadFile = File(..., description="a scored .csv or .jsonl file")):
-        from .. import report
+        from ...batch import report
 
         filename = Path(file.filename or "").name
         suffix = Path(filename).suffix.lower()
@@ -459,7 +461,7 @@ def create_app(model=None, *, model_path=None, corrections_path: Path | None = N
 
 
 def _version() -> str:
-    from .. import __version__
+    from ... import __version__
     return __version__
 
 

@@ -12,8 +12,8 @@ import json
 import threading
 from pathlib import Path
 
-from .. import registry, store, taxonomy
-from ..errors import EmptyTextError, NegclassError
+from ...errors import EmptyTextError, NegclassError
+from ...model import registry, store, taxonomy
 
 FILENAME = "corrections.jsonl"
 SOURCE = "web-correction"
