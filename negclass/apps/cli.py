@@ -228,11 +228,10 @@ def cmd_score(args) -> int:
     if args.engine == "spark":
         from .spark import cli_score
         return cli_score(args)
-    from itertools import islice
-
     from ..batch import progress
-    from ..batch.output import Spool
-    from ..batch.score import Me, Summary, columns, default_jobs, score_units
+    from ..batch.output import StreamRows
+    from ..batch.schema import columns
+    from ..batch.score import Me, ScoreRun, default_jobs
     from ..mail import ingest
     from ..model import registry
     from ..model.predict import load_model
@@ -253,65 +252,37 @@ def cmd_score(args) -> int:
     model_path = (args.model or registry.default_model_dir()).resolve()
     model = load_model(model_path)
     me = Me.of(args.me, args.me_domain)
-
-    def stamp(p: Path) -> list:
-        st = p.stat()
-        return [str(p.resolve()), st.st_size, st.st_mtime_ns]
-
-    key = {"inputs": [stamp(p) + [k] for p, k in inputs], "text_column": args.text_column,
-           "id_column": args.id_column, "me": sorted(me.addresses), "me_domain": sorted(me.domains),
-           "model": str(model_path)}
-    cols = columns(include_text=args.include_text)
+    options = dict(model_path=model_path, fmt=args.format, text_column=args.text_column, id_column=args.id_column, me=me)
     to_stdout = str(args.out) == "-"
     if to_stdout and args.resume:
         raise NegclassError("--resume needs an output file, not --out -")
-    spool = _StdoutRows(cols) if to_stdout else Spool(args.out, cols, key, resume=args.resume,
-                                                      overwrite=args.overwrite)
-    summary = Summary()
-    if spool.done and not args.quiet:
-        print(f"resuming after {spool.done} rows already written", file=sys.stderr)
-    units = islice(ingest.units(args.inputs, args.format, args.text_column, args.id_column), spool.done, None)
+    if to_stdout:
+        run = ScoreRun(args.inputs, StreamRows(sys.stdout, columns(include_text=args.include_text)), **options)
+    else:
+        run = ScoreRun.to_file(args.inputs, args.out, include_text=args.include_text, resume=args.resume,
+                               overwrite=args.overwrite, inputs=inputs, **options)
+    if run.done and not args.quiet:
+        print(f"resuming after {run.done} rows already written", file=sys.stderr)
     show = not args.quiet and sys.stderr.isatty()
     expected = progress.count_messages(inputs) if show else None
     try:
-        with progress.bar(expected, initial=spool.done, enabled=show) as bar:
-            for rows in score_units(units, model=model, model_path=model_path, me=me, jobs=jobs):
-                spool.write(rows)
-                for row in rows:
-                    summary.add(row)
+        with progress.bar(expected, initial=run.done, enabled=show) as bar:
+            for rows in run.batches(model=model, jobs=jobs):
                 bar.update(len(rows))
     except KeyboardInterrupt:
-        spool.close()
-        print(f"interrupted after {spool.done} rows; run the same command with --resume to continue",
+        run.close()
+        print(f"interrupted after {run.done} rows; run the same command with --resume to continue",
               file=sys.stderr)
         return 130
     finally:
-        spool.close()
-    total = spool.finish()
+        run.close()
+    total = run.finish()
+    summary = run.summary
     if not args.quiet:
         print(summary.text() + (f" ({total} rows in total with the resumed part)" if total != summary.rows else ""),
               file=sys.stderr)
         print(f"wrote {'standard output' if to_stdout else args.out}", file=sys.stderr)
     return 0
-
-
-class _StdoutRows:
-    """``--out -``: rows go to standard output as JSON lines as they come (no spool, no resume)."""
-
-    done = 0
-
-    def __init__(self, columns: list[str]):
-        self.columns, self.count = columns, 0
-
-    def write(self, rows: list[dict]) -> None:
-        from ..batch.output import write_jsonl
-        self.count += write_jsonl(sys.stdout, rows, self.columns)
-
-    def close(self) -> None:
-        pass
-
-    def finish(self) -> int:
-        return self.count
 
 
 def cmd_train(args) -> int:

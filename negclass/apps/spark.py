@@ -4,7 +4,7 @@
 row out per row in) through ``mapInPandas``: each Python worker loads the model once, from a
 copy shipped with ``SparkContext.addFile`` and verified against its manifest by ``load_model``
 exactly as locally, and scores every Arrow batch with ``score.score_messages`` (own mail skipped,
-``Model.classify_many``, ``score.to_row``), the function behind the command line.
+``Model.classify_many``, ``schema.to_row``), the function behind the command line.
 
 ``read_eml`` (Spark's ``binaryFile`` source) and ``read_mbox`` (byte ranges of mbox files, split
 at message boundaries) turn raw mail into message rows with ``ingest.parse_email``; cleaning
@@ -56,7 +56,7 @@ def session(master: str = "local[*]", app_name: str = "negclass"):
 def _schema(include_text: bool = False):
     from pyspark.sql.types import BooleanType, DoubleType, LongType, StringType, StructField, StructType
 
-    from ..batch.score import column_type, columns
+    from ..batch.schema import column_type, columns
 
     types = {"int": LongType(), "float": DoubleType(), "bool": BooleanType(), "str": StringType()}
     return StructType([StructField(c, types[column_type(c)]) for c in columns(include_text)])
@@ -160,7 +160,8 @@ def _opt(value) -> str | None:
 
 def _score_batch(model, messages: list, me) -> list[dict]:
     """Rows for one batch; if the batch fails, each message alone; if one fails, an error row."""
-    from ..batch.score import score_messages, to_row
+    from ..batch.schema import to_row
+    from ..batch.score import score_messages
 
     try:
         return score_messages(model, messages, me)
@@ -176,7 +177,7 @@ def _score_batch(model, messages: list, me) -> list[dict]:
 
 
 def _scorer(model_name: str, text_col: str, id_col: str, me, keep: list[str], include_text: bool = False):
-    from ..batch.score import columns
+    from ..batch.schema import columns
 
     cols = columns(include_text)
 
@@ -428,7 +429,7 @@ def executor_model_error(exc: BaseException) -> str | None:
 
 def cli_score(args) -> int:
     """``negclass score --engine spark``: inputs read and scored by Spark, written as Parquet."""
-    from ..batch.score import columns
+    from ..batch.schema import columns
     from ..mail import ingest
     from ..model import registry
 

@@ -85,7 +85,7 @@ class RowWriter:
 def _schema(columns: list[str]):
     import pyarrow as pa
 
-    from .score import column_type
+    from .schema import column_type
 
     types = {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(), "str": pa.string()}
     return pa.schema([(c, types[column_type(c)]) for c in columns])
@@ -99,6 +99,25 @@ def write_jsonl(fh, rows, columns: list[str]) -> int:
         n += 1
     fh.flush()
     return n
+
+
+class StreamRows:
+    """Rows written to an open text stream as JSON lines as they come (``--out -``): the same
+    ``write``/``close``/``finish`` as a ``Spool``, with nothing to resume (``done`` is 0)."""
+
+    done = 0
+
+    def __init__(self, stream, columns: list[str]):
+        self.stream, self.columns, self.count = stream, columns, 0
+
+    def write(self, rows: list[dict]) -> None:
+        self.count += write_jsonl(self.stream, rows, self.columns)
+
+    def close(self) -> None:
+        pass
+
+    def finish(self) -> int:
+        return self.count
 
 
 class Spool:

@@ -4,105 +4,32 @@
 raw messages; each chunk is parsed, cleaned and classified either in this process or, with
 ``jobs > 1``, in worker processes that each hold one loaded model. At most ``2 * jobs`` chunks are
 in flight, so memory stays flat however large the input; rows come back in input order.
+
+``ScoreRun`` is a whole run from input files to an output: the rows go to a spool as they are
+scored (``output.Spool``), so an interrupted run is continued where it stopped (``resume``);
+``score_file`` does all of it in one call. The columns of the rows are in ``schema``.
 """
 from __future__ import annotations
 
 import gc
 import os
-import re
 import threading
 import time
 from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from itertools import chain, islice
+from pathlib import Path
 from typing import Iterable, Iterator
 
+from ..mail import ingest
 from ..mail.ingest import Message, RawMail, to_message
 from ..model import taxonomy
 from ..model.predict import Classification, Model
+from .output import Spool
+from .schema import columns, to_row
 
-MESSAGE_COLUMNS = ["id", "source", "date", "from", "subject", "text_chars"]
-# added after the prediction columns, so the older columns keep their places
-READING_COLUMNS = ["date_utc", "thread", "counterparty", "snippet", "evidence", "tactic_titles", "model"]
-TEXT_COLUMN = "text"   # the whole classified text, with ``include_text``
-NO_NEW_TEXT = "no new text (empty, or only quoted or forwarded text, signature or attachments)"
 CHUNK = 512
-SNIPPET_CHARS = 200
-EVIDENCE_SEP = "; "
-
-# The type of every non-string column of a scored file: the one place the CSV/JSONL/Parquet writer,
-# the web API and the Spark schema take them from. ``p_*`` columns are floats.
-COLUMN_TYPES = {"text_chars": "int", "confidence": "float", "low_confidence": "bool", "skipped": "bool"}
-
-
-def column_type(column: str) -> str:
-    """"int", "float", "bool" or "str"."""
-    return "float" if column.startswith("p_") else COLUMN_TYPES.get(column, "str")
-
-
-def prediction_columns() -> list[str]:
-    return (["reason", "signal", "confidence", "low_confidence"]
-            + [f"p_{r}" for r in taxonomy.reasons()] + ["tactics", "error", "skipped"])
-
-
-def columns(include_text: bool = False) -> list[str]:
-    """The columns of a scored file, in order; ``include_text`` adds the whole classified text last."""
-    return MESSAGE_COLUMNS + prediction_columns() + READING_COLUMNS + ([TEXT_COLUMN] if include_text else [])
-
-
-def date_utc(value: str | None) -> str | None:
-    """A Date header (RFC 2822, or ISO 8601 from a table) as ISO 8601 in UTC, ``None`` when unparseable.
-
-    A date without a time zone (or with ``-0000``, "unknown zone") is taken as UTC."""
-    if not value or not str(value).strip():
-        return None
-    text = " ".join(str(value).split())
-    dt = None
-    try:
-        dt = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        pass
-    if dt is None:
-        try:
-            dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    try:
-        dt = dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
-    except (OverflowError, ValueError):
-        return None
-    if not 1970 <= dt.year <= 2200:
-        return None
-    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-_SUBJECT_PREFIX = re.compile(r"^\s*(?:(?:re|fw|fwd|aw|wg|tr|sv|vs|antw|rif|r|ref)\s*(?:\[\d+\])?\s*[:：]\s*"
-                             r"|\[[^\]]{1,40}\]\s*)+", re.IGNORECASE)
-
-
-def normalise_subject(subject: str | None) -> str:
-    """A subject without reply/forward prefixes ("Re:", "Fwd:", "AW:", "[list]") and case, spaces squeezed."""
-    return " ".join(_SUBJECT_PREFIX.sub("", subject or "").split()).lower()
-
-
-def thread_key(msg: Message) -> str | None:
-    """Which conversation a message belongs to: the first Message-ID in References (the thread's
-    root), else In-Reply-To (``Message.thread_ref``); failing both, ``subject:`` and the
-    normalised subject; ``None`` when there is neither."""
-    if msg.thread_ref:
-        return msg.thread_ref
-    subject = normalise_subject(msg.subject)
-    return f"subject:{subject}" if subject else None
-
-
-def snippet(text: str | None, chars: int = SNIPPET_CHARS) -> str | None:
-    if not text:
-        return None
-    flat = " ".join(text.split())
-    return flat if len(flat) <= chars else flat[:chars - 1].rstrip() + "…"
 
 
 @dataclass(frozen=True)
@@ -128,27 +55,6 @@ class Me:
             return True
         domain = addr.rsplit("@", 1)[-1]
         return any(domain == d or domain.endswith("." + d) for d in self.domains)
-
-
-def to_row(msg: Message, result: Classification | None, skipped: bool = False) -> dict:
-    """One scored row (``columns(include_text=True)``: writers keep the columns they were given)."""
-    row = dict.fromkeys(columns(include_text=True))
-    row |= {"id": msg.id, "source": msg.source, "date": msg.date, "date_utc": date_utc(msg.date),
-            "thread": thread_key(msg), "counterparty": msg.address, "from": msg.sender,
-            "subject": msg.subject, "text_chars": None, "error": msg.error, "skipped": skipped}
-    if result is not None and msg.error is None:
-        row["text_chars"] = result.text_chars
-        row["error"] = NO_NEW_TEXT if result.empty else result.error
-        if result.error is None:
-            row.update(reason=result.reason, signal=result.signal, confidence=result.confidence,
-                       low_confidence=result.low_confidence,
-                       tactics=";".join(t.id for t in result.tactics),
-                       tactic_titles=EVIDENCE_SEP.join(t.title for t in result.tactics) or None,
-                       snippet=snippet(result.text), text=result.text or None,
-                       evidence=EVIDENCE_SEP.join(" ".join(e.text.split()) for e in
-                                                  sorted(result.evidence, key=lambda e: -e.weight)) or None)
-            row.update({f"p_{r}": p for r, p in result.probabilities.items()})
-    return row
 
 
 @dataclass
@@ -340,3 +246,92 @@ def score_units(units: Iterable[RawMail | Message], *, model: Model | None = Non
             for proc in procs:
                 proc.join(2)
         pool.shutdown(wait=finished, cancel_futures=not finished)
+
+
+# -- a whole run, resumable ---------------------------------------------------------------------
+def run_key(inputs: list[tuple[Path, str]], *, text_column: str = "text", id_column: str | None = None,
+            me: Me = Me(), model_path=None) -> dict:
+    """What identifies a run, so that only the same run is resumed: each checked input (its
+    resolved path, size, modification time and format), the table options, who we are, the model."""
+    def stamp(p: Path) -> list:
+        st = p.stat()
+        return [str(p.resolve()), st.st_size, st.st_mtime_ns]
+
+    return {"inputs": [stamp(Path(p)) + [k] for p, k in inputs], "text_column": text_column,
+            "id_column": id_column, "me": sorted(me.addresses), "me_domain": sorted(me.domains),
+            "model": str(model_path)}
+
+
+class ScoreRun:
+    """Score inputs into a sink (an ``output.Spool``, or ``output.StreamRows`` for a stream).
+
+    With a spool made with ``resume`` (``ScoreRun.to_file``), the rows an interrupted run already
+    wrote are skipped: the inputs are read again from the start and the first ``done`` units are
+    passed over unread, so no row is lost or written twice. ``batches`` scores the rest, writing
+    each chunk's rows to the sink before yielding them; ``finish`` writes the output."""
+
+    def __init__(self, paths, sink, *, model_path=None, fmt: str | None = None, text_column: str = "text",
+                 id_column: str | None = None, me: Me = Me()):
+        self.paths, self.sink, self.model_path = list(paths), sink, model_path
+        self.fmt, self.text_column, self.id_column, self.me = fmt, text_column, id_column, me
+        self.summary = Summary()
+
+    @classmethod
+    def to_file(cls, paths, out, *, model_path, fmt: str | None = None, text_column: str = "text",
+                id_column: str | None = None, me: Me = Me(), include_text: bool = False, resume: bool = False,
+                overwrite: bool = False, inputs: list[tuple[Path, str]] | None = None) -> "ScoreRun":
+        """A run into the file ``out``, resumable. ``inputs`` are the checked inputs when the caller
+        has them already (``ingest.check_inputs``). Raises ``NegclassError`` when an interrupted
+        run of ``out`` exists and neither ``resume`` nor ``overwrite`` is given, or when it was
+        another run (other inputs or options) and ``resume`` is."""
+        if inputs is None:
+            inputs = ingest.check_inputs(paths, fmt, text_column, id_column)
+        key = run_key(inputs, text_column=text_column, id_column=id_column, me=me, model_path=model_path)
+        spool = Spool(out, columns(include_text=include_text), key, resume=resume, overwrite=overwrite)
+        return cls(paths, spool, model_path=model_path, fmt=fmt, text_column=text_column, id_column=id_column, me=me)
+
+    @property
+    def done(self) -> int:
+        """Rows written so far (when resuming, at first those of the interrupted run)."""
+        return self.sink.done
+
+    def batches(self, *, model: Model | None = None, jobs: int = 1) -> Iterator[list[dict]]:
+        """Score what is left (see ``score_units``), one list of rows per chunk, written first."""
+        units = islice(ingest.units(self.paths, self.fmt, self.text_column, self.id_column), self.sink.done, None)
+        for rows in score_units(units, model=model, model_path=self.model_path, me=self.me, jobs=jobs):
+            self.sink.write(rows)
+            for row in rows:
+                self.summary.add(row)
+            yield rows
+
+    def close(self) -> None:
+        """Stop writing; an interrupted run stays resumable."""
+        self.sink.close()
+
+    def finish(self) -> int:
+        """Write the output (atomically) and remove the spool; the number of rows in it."""
+        return self.sink.finish()
+
+
+def score_file(paths, out, *, model: Model | None = None, model_path=None, fmt: str | None = None,
+               text_column: str = "text", id_column: str | None = None, me: Me = Me(), include_text: bool = False,
+               jobs: int = 1, resume: bool = False, overwrite: bool = False) -> tuple[int, Summary]:
+    """Score ``paths`` into the file ``out`` (.csv, .jsonl or .parquet) as ``negclass score`` does,
+    continuing an interrupted run with ``resume``; returns the rows in the file and what this call
+    scored. ``model_path`` is the model directory (loaded here unless ``model`` is given)."""
+    from ..model import registry
+    from ..model.predict import load_model
+
+    if model_path is None:
+        model_path = model.path if model is not None and model.path else registry.default_model_dir()
+    model_path = Path(model_path).resolve()
+    if model is None:
+        model = load_model(model_path)
+    run = ScoreRun.to_file(paths, out, model_path=model_path, fmt=fmt, text_column=text_column, id_column=id_column,
+                           me=me, include_text=include_text, resume=resume, overwrite=overwrite)
+    try:
+        for _ in run.batches(model=model, jobs=jobs):
+            pass
+    finally:
+        run.close()
+    return run.finish(), run.summary

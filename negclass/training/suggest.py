@@ -65,7 +65,7 @@ def _from_scored(path: Path, text_column: str) -> Iterator[dict]:
 
 
 def _from_messages(inputs, model, fmt, text_column, id_column, batch_size: int = 256) -> Iterator[dict]:
-    from ..batch.score import snippet
+    from ..batch.schema import snippet
     from ..mail import ingest
 
     messages = (m for m in ingest.read(inputs, fmt, text_column, id_column) if m.error is None and m.text)
@@ -125,7 +125,7 @@ def suggest(inputs: list[Path], n: int = 50, by: str = "margin", model=None, fmt
             model = load_model()
         rows = _from_messages(inputs, model, fmt, text_column, id_column)
     picked = pick(rows, n, by)
-    from ..batch.score import columns
+    from ..batch.schema import columns
 
     cols = ["rank"] + columns() + ["uncertainty", "text"] + LABEL_COLUMNS
     frame = pd.DataFrame([{**r, "rank": i + 1} for i, r in enumerate(picked)], columns=cols)

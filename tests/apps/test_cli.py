@@ -220,7 +220,7 @@ def test_score_table_ids_come_from_a_detected_id_column(capsys, monkeypatch, tmp
 
 def test_score_over_an_interrupted_run_asks_for_resume_or_overwrite(capsys, monkeypatch, tmp_path):
     from negclass.batch.output import Spool
-    from negclass.batch.score import columns
+    from negclass.batch.schema import columns
 
     out_file = tmp_path / "o.jsonl"
     Spool(out_file, columns(), {"earlier": "run"}).write([{"id": "x"}, {"id": "y"}])  # a run cut short

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from negclass.apps.cli import main
-from negclass.batch.score import Me, columns, score_messages, score_units
+from negclass.batch.schema import columns
+from negclass.batch.score import Me, score_messages, score_units
 from negclass.mail import ingest
 from negclass.mail.ingest import Message
 from negclass.model import store

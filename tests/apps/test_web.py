@@ -215,7 +215,7 @@ def test_score_streams_ndjson_with_texts_for_corrections(client):
 
 
 def test_score_csv_download_has_the_score_columns(client):
-    from negclass.batch.score import columns
+    from negclass.batch.schema import columns
     with open(MAIL / "table.csv", "rb") as fh:
         r = client.post("/api/score?format=csv", files={"file": ("table.csv", fh, "text/csv")})
     assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from negclass.batch.output import RowWriter, Spool
-from negclass.batch.score import columns
+from negclass.batch.schema import columns
 from negclass.errors import NegclassError
 
 ROWS = [{"id": "a", "text_chars": 3, "reason": "none", "confidence": 0.9, "low_confidence": False,
@@ -117,7 +117,7 @@ def test_spool_resume_with_another_key_is_refused(tmp_path):
 def test_parquet_types_come_from_the_one_column_table(tmp_path):
     import pyarrow.parquet as pq
 
-    from negclass.batch.score import column_type, columns
+    from negclass.batch.schema import column_type, columns
 
     out = tmp_path / "s.parquet"
     with RowWriter(out, columns(include_text=True)) as w:

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from negclass.apps.cli import main
-from negclass.batch.score import (NO_NEW_TEXT, Me, Summary, columns, date_utc, normalise_subject, score, score_messages,
-                                  score_units, snippet)
+from negclass.batch.schema import NO_NEW_TEXT, columns, date_utc, normalise_subject, snippet
+from negclass.batch.score import Me, Summary, score, score_messages, score_units
 from negclass.mail import ingest
 
 from ..conftest import FIXTURES, ROOT
@@ -101,6 +101,39 @@ def test_cli_resume_continues_without_duplicates(tmp_path, monkeypatch, capsys):
     frame = pd.read_csv(out)
     expected = [m.id for m in ingest.read(ALL_INPUTS)]
     assert frame["id"].tolist() == expected
+
+
+def test_score_file_resumes_an_interrupted_run_without_the_command_line(tmp_path, monkeypatch, model):
+    import negclass.batch.score as score_mod
+    from negclass.batch.score import ScoreRun, score_file
+    from negclass.errors import NegclassError
+
+    out = tmp_path / "rows.jsonl"
+    inputs = [MAIL / "box.mbox", MAIL / "thread.mbox", MAIL / "table.csv"]
+    real = score_mod.score_messages
+    calls = {"n": 0}
+
+    def failing(*a, **k):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("the machine went away")
+        return real(*a, **k)
+
+    monkeypatch.setattr(score_mod, "CHUNK", 2)
+    monkeypatch.setattr(score_mod, "score_messages", failing)
+    with pytest.raises(RuntimeError):
+        score_file(inputs, out, model=model)
+    assert not out.exists()
+    with pytest.raises(NegclassError, match="an interrupted run of 4 rows exists"):
+        score_file(inputs, out, model=model)
+    with pytest.raises(NegclassError, match="other inputs or options"):
+        ScoreRun.to_file(inputs[:1], out, model_path=model.path.resolve(), resume=True)
+    monkeypatch.setattr(score_mod, "score_messages", real)
+    total, summary = score_file(inputs, out, model=model, resume=True)
+    rows = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    assert [r["id"] for r in rows] == [m.id for m in ingest.read(inputs)] and total == len(rows)
+    assert summary.rows == len(rows) - 4       # only the rest was scored this time
+    assert rows[4:] == [{k: r[k] for k in columns()} for r in score(model, list(ingest.read(inputs))[4:])]
 
 
 def test_cli_resume_refuses_other_inputs(tmp_path, monkeypatch):
@@ -274,7 +307,7 @@ def test_the_collector_setting_is_restored_by_the_last_run_to_finish():
 
 
 def test_no_new_text_is_recognised_by_the_result_not_its_message(model):
-    from negclass.batch.score import to_row
+    from negclass.batch.schema import to_row
     from negclass.model.predict import Classification
 
     msg = ingest.Message("1", "s", text="> On Monday Sam wrote:\n> can we meet?\n")

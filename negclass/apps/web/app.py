@@ -35,7 +35,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from starlette.background import BackgroundTask
 
-from ...batch import score
+from ...batch import schema, score
 from ...errors import EmptyTextError, NegclassError
 from ...mail import ingest
 from ...model import playbook, taxonomy
@@ -145,7 +145,7 @@ def _row_model():
              "skipped": Optional[bool]}
     types.update({f"p_{r}": Optional[float] for r in taxonomy.reasons()})
     fields = {}
-    for col in score.columns():
+    for col in schema.columns():
         name = "from_" if col == "from" else col
         kw = {"alias": "from"} if col == "from" else {}
         fields[name] = (types.get(col, Optional[str]), Field(None, **kw))
@@ -350,7 +350,7 @@ def create_app(model=None, *, model_path=None, corrections_path: Path | None = N
         return {"model": get_model().name, "reasons": _reasons_info(),
                 "corrections_path": str(corrections.path), "corrections": corrections.count(),
                 "max_upload_bytes": max_upload_bytes, "max_text_chars": max_text_chars,
-                "upload_types": sorted(UPLOAD_TYPES), "score_columns": score.columns()}
+                "upload_types": sorted(UPLOAD_TYPES), "score_columns": schema.columns()}
 
     @app.post("/api/classify", response_model=ClassifyResponse, responses=PROBLEMS,
               summary="Why won't they negotiate? Classify one text")
@@ -423,7 +423,7 @@ def create_app(model=None, *, model_path=None, corrections_path: Path | None = N
             failed = next((item["error"] for item in collected if "error" in item), None)
             if failed:
                 raise HTTPException(422, failed)
-            return {"columns": score.columns(), "rows": [item["row"] for item in collected if "row" in item],
+            return {"columns": schema.columns(), "rows": [item["row"] for item in collected if "row" in item],
                     "summary": collected[-1]["summary"]}
         if fmt == "ndjson":
             lines = ("".join(json.dumps(item, ensure_ascii=False) + "\n" for item in batch) for batch in rows)
@@ -558,7 +558,7 @@ def _score_stream(model, lock, path: Path, kind: str, filename: str, text_column
     summary = score.Summary()
     prefix = str(path)
     try:
-        yield [{"columns": score.columns()}]
+        yield [{"columns": schema.columns()}]
         units = ingest.units([path], kind, text_column, None)
         while chunk := list(islice(units, CHUNK)):
             messages = [_message(u) for u in chunk]
@@ -605,7 +605,7 @@ def _json_value(v):
 
 
 def _csv_lines(batches: Iterator[list[dict]]) -> Iterator[str]:
-    cols = score.columns()
+    cols = schema.columns()
     for i, batch in enumerate(batches):
         buf = io.StringIO()
         writer = csv.writer(buf)
