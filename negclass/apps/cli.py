@@ -150,7 +150,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _read_text(args) -> str:
-    from ..mail.ingest import BINARY, looks_binary, parse_email, read_text_bytes
+    from ..mail.mime import BINARY, looks_binary, parse_email, read_text_bytes
 
     if args.file is not None:
         if args.file.is_dir():

@@ -7,7 +7,7 @@ exactly as locally, and scores every Arrow batch with ``score.score_messages`` (
 ``Model.classify_many``, ``schema.to_row``), the function behind the command line.
 
 ``read_eml`` (Spark's ``binaryFile`` source) and ``read_mbox`` (byte ranges of mbox files, split
-at message boundaries) turn raw mail into message rows with ``ingest.parse_email``; cleaning
+at message boundaries by ``mail.mbox``) turn raw mail into message rows with ``mime.parse_email``; cleaning
 (HTML, quotes, signatures) happens inside ``classify_many`` as in ``negclass score``.
 
 Needs the optional extra: ``pip install 'negclass[spark]'`` and a Java runtime. See docs/spark.md.
@@ -126,7 +126,7 @@ def _executor_model(name: str):
 # -- scoring ------------------------------------------------------------------------------------
 def _messages(pdf, text_col: str, id_col: str):
     """Message objects for the rows of one pandas batch (a bad row becomes a Message with error)."""
-    from ..mail.ingest import Message
+    from ..mail.message import Message
 
     def val(row: dict, col: str):
         v = row.get(col)
@@ -258,7 +258,8 @@ def _message_row(msg) -> dict:
 
 
 def _parse_eml_batches(batches: Iterator) -> Iterator:
-    from ..mail.ingest import BINARY, Message, looks_binary, parse_email
+    from ..mail.message import Message
+    from ..mail.mime import BINARY, looks_binary, parse_email
 
     for pdf in batches:
         rows = []
@@ -296,62 +297,27 @@ def _mbox_files(path: Path) -> list[Path]:
     return [path]
 
 
-def _prev_line_blank(fh, pos: int) -> bool:
-    """Whether the line before offset ``pos`` (a line start) is empty."""
-    if pos == 0:
-        return True
-    fh.seek(max(0, pos - 3))
-    tail = fh.read(pos - max(0, pos - 3))
-    return tail.endswith(b"\n\n") or tail.endswith(b"\n\r\n") or tail in (b"\n", b"\r\n")
-
-
-def _mbox_range(path: str, start: int, end: int) -> Iterator[list[bytes]]:
-    """The messages whose ``From `` separator line starts in ``[start, end)``, as lists of lines.
-
-    The boundary rule is ``ingest``'s: a ``From `` line that opens the file or follows a blank line.
-    """
-    with open(path, "rb") as fh:
-        if start > 0:
-            fh.seek(start - 1)
-            fh.readline()  # to the first line start at or after ``start``
-        pos = fh.tell()
-        prev_blank = _prev_line_blank(fh, pos)
-        fh.seek(pos)
-        lines: list[bytes] | None = None
-        for line in fh:
-            boundary = prev_blank and line.startswith(b"From ")
-            if boundary:
-                if lines:
-                    yield lines
-                if pos >= end:
-                    return
-                lines = []
-            if lines is not None:
-                lines.append(line)
-            prev_blank = line in (b"\n", b"\r\n")
-            pos += len(line)
-        if lines:
-            yield lines
-
-
 def _count_range(task: tuple) -> int:
+    from ..mail import mbox
+
     path, start, end = task
-    return sum(1 for _ in _mbox_range(path, start, end))
+    return sum(1 for _ in mbox.range_messages(path, start, end))
 
 
 def _parse_mbox_batches(batches: Iterator) -> Iterator:
-    from ..mail.ingest import Message, _is_mbox, _mbox_unit, to_message
+    from ..mail import mbox
+    from ..mail.ingest import to_message
+    from ..mail.message import Message
 
     for pdf in batches:
         for path, start, end, first, name in zip(pdf["path"], pdf["start"], pdf["end"], pdf["first"], pdf["name"]):
             rows = []
             try:
-                if start == 0 and not _is_mbox(Path(path)):
-                    rows.append(_message_row(Message(f"{name}#0", name,
-                                                     error="not an mbox file (it does not start with a 'From ' line)")))
+                if start == 0 and not mbox.is_mbox(Path(path)):
+                    rows.append(_message_row(Message(f"{name}#0", name, error=mbox.NOT_MBOX)))
                 else:
-                    for k, lines in enumerate(_mbox_range(path, int(start), int(end))):
-                        unit = _mbox_unit(lines, Path(name), int(first) + k)
+                    for k, lines in enumerate(mbox.range_messages(path, int(start), int(end))):
+                        unit = mbox.unit(lines, Path(name), int(first) + k)
                         try:
                             msg = to_message(unit)
                         except Exception as exc:

@@ -9,24 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-_BLOCK = 8 << 20
-
-
-def _count_mbox(path: Path) -> int:
-    """Messages of an mbox as ``ingest`` cuts them: a "From " line opening the file or after a blank line."""
-    seps = (b"\n\nFrom ", b"\n\r\nFrom ")
-    with open(path, "rb") as fh:
-        n = int(fh.read(5) == b"From ")
-        fh.seek(0)
-        tail = b""
-        while block := fh.read(_BLOCK):
-            data = tail + block
-            # the last 7 bytes are read again with the next block: a separator across the boundary is
-            # found there; one lying wholly inside them is counted now and not again
-            tail = data[-7:]
-            n += sum(data.count(s) for s in seps) - sum(tail.count(s) for s in seps)
-    return n
-
+from ..mail import mbox
 
 def _count_lines(path: Path) -> int:
     n = 0
@@ -43,7 +26,7 @@ def count_messages(inputs: list[tuple[Path, str]]) -> int | None:
         path = Path(path)
         try:
             if kind == "mbox":
-                total += max(_count_mbox(path), 1)
+                total += max(mbox.count(path), 1)
             elif kind == "maildir":
                 total += sum(1 for sub in ("cur", "new") if (path / sub).is_dir()
                              for f in (path / sub).iterdir() if f.is_file() and not f.name.startswith("."))

@@ -11,7 +11,7 @@ import re
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
-from ..mail.ingest import Message
+from ..mail.message import Message
 from ..model import taxonomy
 from ..model.predict import Classification
 

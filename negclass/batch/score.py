@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from ..mail import ingest
-from ..mail.ingest import Message, RawMail, to_message
+from ..mail.ingest import to_message
+from ..mail.message import Message, RawMail
 from ..model import taxonomy
 from ..model.predict import Classification, Model
 from .output import Spool

@@ -24,16 +24,6 @@ def test_count_is_none_where_not_cheap():
     assert progress.count_messages(ingest.check_inputs([MAIL / "table.csv"])) is None
 
 
-def test_mbox_count_across_block_boundaries(tmp_path, monkeypatch):
-    box = tmp_path / "b.mbox"
-    box.write_bytes(b"".join(b"From a@b Mon Jan  1 00:00:00 2024\nSubject: %d\n\nhello\nFrom here on\n\n" % i
-                             for i in range(40)) + b"From x\r\n\r\nFrom y\n")
-    expected = sum(1 for _ in ingest.units([box]))
-    for block in (3, 7, 8, 9, 64, 1 << 20):
-        monkeypatch.setattr(progress, "_BLOCK", block)
-        assert progress._count_mbox(box) == expected, block
-
-
 def test_bar_shows_total_rate_and_time_left_in_plain_ascii_where_needed():
     class Latin1(io.StringIO):
         encoding = "latin-1"

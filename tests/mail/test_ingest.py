@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from negclass.errors import NegclassError
-from negclass.mail import ingest
+from negclass.mail import ingest, message, mime
 
 from ..conftest import FIXTURES
 
@@ -135,7 +135,7 @@ def _standard_body(raw: bytes):
 
     msg = email_pkg.message_from_bytes(raw, policy=policy.default)
     body = msg.get_body(preferencelist=("plain", "html"))
-    return None if body is None else (body.get_content_subtype(), ingest._decode_part(body))
+    return None if body is None else (body.get_content_subtype(), mime._decode_part(body))
 
 
 def _built_messages() -> list[bytes]:
@@ -174,7 +174,7 @@ def test_body_choice_matches_the_standard_librarys_get_body():
     assert len(raws) > 15
     for raw in raws:
         expected = _standard_body(raw)
-        got = ingest.parse_email(raw, "x", "x")
+        got = mime.parse_email(raw, "x", "x")
         assert (None if got.text is None else ("html" if got.html else "plain", got.text)) == expected
 
 
@@ -195,14 +195,14 @@ def _mbox(*bodies: bytes) -> bytes:
     "Привет, мы не будем обсуждать цену.", "価格については交渉しません。", "Καλημέρα, δεν θα διαπραγματευτούμε.",
     "col1\tcol2\tcol3\n1\t2\t3\n\f\r\n", "x" * 20000])
 def test_text_in_any_language_is_not_binary(text):
-    assert not ingest.looks_binary(text) and not ingest.looks_binary(text.encode("utf-8"))
+    assert not mime.looks_binary(text) and not mime.looks_binary(text.encode("utf-8"))
 
 
 def test_random_bytes_and_nul_are_binary_as_bytes_and_decoded():
     raw = _random_bytes(50000)
-    assert ingest.looks_binary(raw) and ingest.looks_binary(raw.decode("latin-1"))
-    assert ingest.looks_binary(raw.decode("utf-8", errors="replace"))
-    assert ingest.looks_binary(b"plain text then a NUL\x00") and ingest.looks_binary("a\x00b")
+    assert mime.looks_binary(raw) and mime.looks_binary(raw.decode("latin-1"))
+    assert mime.looks_binary(raw.decode("utf-8", errors="replace"))
+    assert mime.looks_binary(b"plain text then a NUL\x00") and mime.looks_binary("a\x00b")
 
 
 @pytest.mark.parametrize("text,encoding", [("Café, we will not negotiate. Déjà vu.", "cp1252"),
@@ -210,8 +210,8 @@ def test_random_bytes_and_nul_are_binary_as_bytes_and_decoded():
                                            ("Nous avons déjà répondu, voilà – «non».", "cp1252"),
                                            ("Привет, мы не будем обсуждать цену сегодня, извините.", "cp1251")])
 def test_decode_text_detects_undeclared_charsets(text, encoding):
-    assert ingest.decode_text(text.encode(encoding))[0] == text
-    assert ingest.decode_text(("\ufeff" + text).encode("utf-8")) == (text, "utf-8")
+    assert mime.decode_text(text.encode(encoding))[0] == text
+    assert mime.decode_text(("\ufeff" + text).encode("utf-8")) == (text, "utf-8")
 
 
 def test_binary_content_is_one_error_row_in_every_reader(tmp_path):
@@ -222,11 +222,11 @@ def test_binary_content_is_one_error_row_in_every_reader(tmp_path):
     (tmp_path / "t.jsonl").write_text('{"id": "a", "text": "fine"}\n{"id": "b", "text": "%s"}\n'
                                       % ("\\u0001\\u0002\\u0003" * 100), "utf-8")
     box = list(ingest.read([tmp_path / "box.mbox"]))
-    assert [m.error for m in box] == [None, ingest.BINARY, None] and box[2].text.startswith("Call me")
+    assert [m.error for m in box] == [None, mime.BINARY, None] and box[2].text.startswith("Call me")
     for name in ("junk.eml", "junk.txt"):
         (only,) = ingest.read([tmp_path / name])
-        assert only.error == ingest.BINARY and only.text is None
-    assert [m.error for m in ingest.read([tmp_path / "t.jsonl"])] == [None, ingest.BINARY]
+        assert only.error == mime.BINARY and only.text is None
+    assert [m.error for m in ingest.read([tmp_path / "t.jsonl"])] == [None, mime.BINARY]
 
 
 def test_csv_rows_with_the_wrong_number_of_fields_are_error_rows_naming_the_line(tmp_path):
@@ -316,8 +316,8 @@ def test_a_folder_of_mbox_files_is_read(tmp_path):
 
 
 def test_a_message_over_the_size_limit_is_one_error_row(tmp_path, monkeypatch):
-    monkeypatch.setattr(ingest, "MAX_MESSAGE_BYTES", 4096)
-    monkeypatch.setattr(ingest, "_LINE_CHUNK", 512)
+    monkeypatch.setattr(message, "MAX_MESSAGE_BYTES", 4096)
+    monkeypatch.setattr(message, "LINE_CHUNK", 512)
     (tmp_path / "box.mbox").write_bytes(_mbox(b"We pass.", b"x" * 10000, b"Call me."))
     (tmp_path / "big.eml").write_bytes(b"From: a@x.example\n\n" + b"y" * 5000)
     box = list(ingest.read([tmp_path / "box.mbox"]))
@@ -352,7 +352,7 @@ RAW = st.one_of(st.binary(max_size=3000), st.lists(st.one_of(MAILISH, st.binary(
 
 def usable(m: ingest.Message) -> bool:
     """The contract of every reader: no error means a text that can be classified."""
-    return m.error is not None or (isinstance(m.text, str) and not ingest.looks_binary(m.text))
+    return m.error is not None or (isinstance(m.text, str) and not mime.looks_binary(m.text))
 
 
 @FUZZ
@@ -362,7 +362,7 @@ def test_any_bytes_as_an_eml_file_are_one_row(tmp_path, raw):
     path.write_bytes(raw)
     msgs = list(ingest.read([path]))
     assert len(msgs) == 1 and usable(msgs[0])
-    parsed = ingest.parse_email(raw, "x", "x")
+    parsed = mime.parse_email(raw, "x", "x")
     assert usable(parsed)
 
 
@@ -399,8 +399,8 @@ def test_any_csv_cells_are_one_row_per_record(tmp_path, rows):
     for m, (text, _) in zip(msgs, rows):
         if not text.strip():
             assert m.error == "empty text"
-        elif ingest.looks_binary(text):
-            assert m.error == ingest.BINARY
+        elif mime.looks_binary(text):
+            assert m.error == mime.BINARY
         else:
             assert m.error is None and m.text == text
 
@@ -488,7 +488,7 @@ def test_fuzz_corpus_reads_one_row_per_message_as_expected(name):
             assert m.error and want[1] in m.error and m.text in (None, "")
         else:
             assert m.error is None and want in m.text
-            assert not ingest.looks_binary(m.text)
+            assert not mime.looks_binary(m.text)
 
 
 def test_nested_forward_attachment_words_are_not_the_senders():
@@ -547,4 +547,4 @@ def test_a_100_mb_single_line_is_streamed_not_loaded_whole(tmp_path):
     assert [m.error is None for m in box] == [False, True] and "too large" in box[0].error
     assert box[1].text.startswith("A normal message") and "too large" in big_txt.error
     assert "too large" in table[0].error and table[1].text == "Fine."
-    assert peak < ingest.MAX_MESSAGE_BYTES + (16 << 20)  # held at most one message's worth, never 100 MB
+    assert peak < message.MAX_MESSAGE_BYTES + (16 << 20)  # held at most one message's worth, never 100 MB

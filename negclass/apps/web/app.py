@@ -37,7 +37,8 @@ from starlette.background import BackgroundTask
 
 from ...batch import schema, score
 from ...errors import EmptyTextError, NegclassError
-from ...mail import ingest
+from ...mail import ingest, mime
+from ...mail.message import Message
 from ...model import playbook, taxonomy
 from .corrections import Corrections
 
@@ -361,8 +362,8 @@ def create_app(model=None, *, model_path=None, corrections_path: Path | None = N
         if len(text) > max_text_chars:
             raise HTTPException(413, f"The text is {len(text):,} characters; the limit is {max_text_chars:,}. "
                                      "Paste only the message you want read.")
-        if ingest.looks_binary(text):
-            raise HTTPException(422, f"The text is {ingest.BINARY}: paste plain text.")
+        if mime.looks_binary(text):
+            raise HTTPException(422, f"The text is {mime.BINARY}: paste plain text.")
         m = get_model()
         with model_lock:
             try:
@@ -507,7 +508,7 @@ def _save_upload(file: UploadFile, tmpdir: Path, limit: int, text_column: str) -
                                      "(pip install 'negclass[msg]') on the computer running negclass serve; "
                                      "or save the email as .eml.") from None
         return path, kind, filename
-    if ingest.looks_binary(head):
+    if mime.looks_binary(head):
         raise HTTPException(415, f"{filename} looks like a binary file, not {KIND_NAMES[kind]}. "
                                  + ("Save the table as 'CSV UTF-8'." if kind == "csv" else
                                     "Save it as UTF-8 text, one JSON object a line." if kind == "jsonl" else
@@ -593,7 +594,7 @@ def _message(unit):
     try:
         return ingest.to_message(unit)
     except Exception as exc:  # parse_email is meant never to raise; never lose the row if it does
-        return ingest.Message(unit.id, unit.source, error=f"unreadable message: {exc}")
+        return Message(unit.id, unit.source, error=f"unreadable message: {exc}")
 
 
 def _json_value(v):
