@@ -290,6 +290,45 @@ def test_scoring_leaves_the_garbage_collector_as_it_found_it(model):
         gc.set_threshold(*before)
 
 
+@pytest.mark.parametrize("failure", [RuntimeError("a chunk failed"), KeyboardInterrupt()])
+def test_a_run_that_fails_midway_leaves_the_garbage_collector_as_it_found_it(model, monkeypatch, failure):
+    import gc
+
+    import negclass.batch.score as score_mod
+
+    units = list(ingest.units([MAIL / "box.mbox", MAIL / "thread.mbox"]))
+    real, calls, seen = score_mod.score_messages, {"n": 0}, []
+
+    def failing(*a, **k):
+        calls["n"] += 1
+        seen.append(_collector())          # what the chunk is scored under
+        if calls["n"] == 2:
+            raise failure
+        return real(*a, **k)
+
+    monkeypatch.setattr(score_mod, "score_messages", failing)
+    before = gc.get_threshold()
+    gc.set_threshold(900, 11, 12)
+    try:
+        with pytest.raises(type(failure)):
+            for _ in score_units(iter(units), model=model, jobs=1, chunk_size=2):
+                pass
+        assert calls["n"] == 2 and all(t == score_mod.GC_THRESHOLD and n > 0 for t, n in seen)
+        assert _collector() == ((900, 11, 12), 0)
+        # with objects the application froze: they stay frozen, and the run unfreezes nothing
+        calls["n"], seen[:] = 0, []
+        gc.freeze()
+        frozen = gc.get_freeze_count()
+        with pytest.raises(type(failure)):
+            for _ in score_units(iter(units), model=model, jobs=1, chunk_size=2):
+                pass
+        threshold, still_frozen = _collector()
+        assert threshold == (900, 11, 12) and frozen - 100 < still_frozen <= frozen
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
+
+
 def test_the_collector_setting_is_restored_by_the_last_run_to_finish():
     import gc
 
