@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
 
-from ..errors import NegclassError
+from ..errors import DataError, NegclassError
 from ..files import atomic_write_text
 from ..model import playbook, taxonomy
 
@@ -36,10 +36,10 @@ def read_scored(path: Path) -> list[dict]:
     """The rows of a scored file as dicts (``None`` for blanks); CSV values stay strings."""
     path = Path(path)
     if not path.is_file():
-        raise NegclassError(f"{path}: no such file")
+        raise DataError(path, None, "no such file")
     kind = path.suffix.lower()
     if kind not in {".csv", ".jsonl", ".ndjson", ".parquet"}:
-        raise NegclassError(f"{path}: a scored file ends in .csv, .jsonl or .parquet")
+        raise DataError(path, None, "a scored file ends in .csv, .jsonl or .parquet")
     try:
         if kind == ".csv":
             csv.field_size_limit(1 << 30)
@@ -58,14 +58,14 @@ def read_scored(path: Path) -> list[dict]:
                             raise ValueError(f"line {lineno} is not a JSON object")
                         rows.append(row)
     except (OSError, ValueError, csv.Error, UnicodeError) as exc:
-        raise NegclassError(f"{path}: cannot read it as a scored file ({str(exc).splitlines()[0][:200]})") from None
+        raise DataError(path, None, f"cannot read it as a scored file ({str(exc).splitlines()[0][:200]})") from None
     except Exception as exc:  # pyarrow's errors
-        raise NegclassError(f"{path}: cannot read it as a scored file ({str(exc).splitlines()[0][:200]})") from None
+        raise DataError(path, None, f"cannot read it as a scored file ({str(exc).splitlines()[0][:200]})") from None
     missing = sorted({"id", "reason", "confidence"} - set(rows[0] if rows else ()))
     if not rows:
-        raise NegclassError(f"{path}: no rows")
+        raise DataError(path, None, "no rows")
     if missing:
-        raise NegclassError(f"{path}: not a file written by 'negclass score' (no {', '.join(missing)} column)")
+        raise DataError(path, None, f"not a file written by 'negclass score' (no {', '.join(missing)} column)")
     for row in rows:
         for k, v in row.items():
             if v == "" or (isinstance(v, float) and v != v):

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Iterator
 
-from ..errors import DataError, NegclassError
+from ..errors import DataError, NegclassError, NotUTF8Error
 from . import mbox, message
 from .message import EMPTY_FILE, Message, RawMail, too_large
 from .mime import BINARY, looks_binary, parse_email, read_text_bytes
@@ -183,7 +183,7 @@ def _read_txt(path: Path) -> Iterator[Message]:
 
 
 def check_utf8(path: Path) -> None:
-    """Raise a ``DataError`` naming the line when a table is not UTF-8 (read in pieces, any size)."""
+    """Raise a ``NotUTF8Error`` naming the line when a table is not UTF-8 (read in pieces, any size)."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     lines, offset = 1, 0
     with open(path, "rb") as fh:
@@ -194,7 +194,7 @@ def check_utf8(path: Path) -> None:
             except UnicodeDecodeError as exc:
                 data = exc.object  # the bytes the decoder held back from the last piece, then this one
                 at = offset - (len(data) - len(chunk)) + exc.start
-                raise DataError(path, lines + data[:exc.start].count(b"\n"),
+                raise NotUTF8Error(path, lines + data[:exc.start].count(b"\n"),
                                 not_utf8(data[exc.start], at, exc.reason)) from None
             if not chunk:
                 return
@@ -249,17 +249,17 @@ def check_table(path: Path, fmt: str, text_column: str = "text", id_column: str 
     column) with a ``NegclassError``; returns the id column used (None: ids are FILE#ROW)."""
     if fmt in {"csv", "jsonl"}:
         if path.stat().st_size == 0:
-            raise NegclassError(f"{path}: {EMPTY_FILE}")
+            raise DataError(path, None, EMPTY_FILE)
         check_utf8(path)
     columns = table_columns(path, fmt)
     if columns is None:
         return id_column
     shown = ", ".join(repr(c) for c in columns) or "none"
     if text_column not in columns:
-        raise NegclassError(f"{path}: no column {text_column!r}; the columns are {shown} "
-                            "(name the one holding the messages with --text-column)")
+        raise DataError(path, None, f"no column {text_column!r}; the columns are {shown} "
+                                    "(name the one holding the messages with --text-column)")
     if id_column and id_column not in columns:
-        raise NegclassError(f"{path}: no column {id_column!r} for --id-column; the columns are {shown}")
+        raise DataError(path, None, f"no column {id_column!r} for --id-column; the columns are {shown}")
     return pick_id_column(columns, id_column)
 
 

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import DataError
+from ..errors import DataError, NotUTF8Error
 from ..mail.ingest import csv_records, not_utf8
 from ..model import taxonomy
 
@@ -57,7 +57,7 @@ def _decode(path: Path, raw: bytes) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[:exc.start].count(b"\n") + 1
-        raise DataError(path, line, not_utf8(raw[exc.start], exc.start, exc.reason)) from None
+        raise NotUTF8Error(path, line, not_utf8(raw[exc.start], exc.start, exc.reason)) from None
 
 
 def _jsonl_rows(path: Path, text: str):

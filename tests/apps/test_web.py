@@ -532,6 +532,16 @@ def test_report_api_turns_a_scored_csv_into_the_page(client):
     assert "not a file written by 'negclass score'" in bad.json()["detail"] and "/tmp" not in bad.json()["detail"]
 
 
+def test_an_upload_that_is_not_utf8_is_named_by_its_own_name(client):
+    r = client.post("/api/score", files={"file": ("caf\u00e9s.csv", b"id,text\n1,caf\xe9 ol\xe9\n", "text/csv")})
+    _ok_problem(r, 422)
+    detail = r.json()["detail"]
+    assert detail.startswith("caf\u00e9s.csv:2: not UTF-8 text") and "/tmp" not in detail
+    r = client.post("/api/report", files={"file": ("s.jsonl", b'{"id": 1}\n[1]\n', "application/x-ndjson")})
+    _ok_problem(r, 422)
+    assert r.json()["detail"].startswith("s.jsonl: cannot read it as a scored file")
+
+
 def test_jsonl_upload_is_scored_and_checked(client):
     lines = b'{"id": "a", "text": "We are happy with our current supplier."}\n{"id": "b", "text": "See you Tuesday."}\n'
     r = client.post("/api/score", files={"file": ("t.jsonl", lines, "application/x-ndjson")})

@@ -5,7 +5,6 @@ import email
 import json
 import time
 from email import policy
-from pathlib import Path
 
 import pytest
 

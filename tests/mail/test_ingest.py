@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import sys
 import types
-from pathlib import Path
 
 import pytest
 
@@ -339,7 +338,7 @@ import re as _re  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from negclass.errors import DataError  # noqa: E402
+from negclass.errors import DataError, NotUTF8Error  # noqa: E402
 
 FUZZ = settings(max_examples=60, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -432,15 +431,12 @@ def test_any_bytes_as_a_table_are_refused_whole_or_read_row_by_row(tmp_path, raw
         path.write_bytes(b"id,text\n" + raw if name == "t.csv" else raw)
         try:
             msgs = list(ingest.read([path]))
-        except DataError as exc:
-            if "not UTF-8" in str(exc):   # only for bytes that really are not UTF-8
-                with pytest.raises(UnicodeDecodeError):
-                    path.read_bytes().decode("utf-8-sig")
-            else:
-                assert "empty" in str(exc), exc
+        except NotUTF8Error:   # only for bytes that really are not UTF-8
+            with pytest.raises(UnicodeDecodeError):
+                path.read_bytes().decode("utf-8-sig")
             continue
-        except NegclassError as exc:
-            assert "no column" in str(exc) or "empty" in str(exc)
+        except DataError as exc:   # refused whole: an empty file, or no text column
+            assert exc.detail == ingest.EMPTY_FILE or exc.detail.startswith("no column 'text'"), exc
             continue
         assert all(usable(m) for m in msgs)
 

@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from starlette.background import BackgroundTask
 
 from ...batch import schema, score
-from ...errors import EmptyTextError, NegclassError
+from ...errors import DataError, EmptyTextError, NegclassError
 from ...mail import ingest, mime
 from ...mail.message import Message
 from ...model import playbook, taxonomy
@@ -450,8 +450,8 @@ def create_app(model=None, *, model_path=None, corrections_path: Path | None = N
             _copy_capped(file, path, max_upload_bytes)
             try:
                 rows = report.read_scored(path)
-            except NegclassError as exc:
-                raise HTTPException(422, str(exc).replace(str(path), filename)) from None
+            except DataError as exc:
+                raise HTTPException(422, str(exc.naming(filename))) from None
             page = report.render(report.build_data(rows, source=filename))
         finally:
             shutil.rmtree(tmpdir, ignore_errors=True)
@@ -529,8 +529,8 @@ def _save_upload(file: UploadFile, tmpdir: Path, limit: int, text_column: str) -
                                      "Name the column that holds the messages in 'Text column'.")
         try:
             ingest.check_utf8(path)
-        except NegclassError as exc:
-            raise HTTPException(422, f"{filename}{str(exc)[len(str(path)):]}") from None
+        except DataError as exc:
+            raise HTTPException(422, str(exc.naming(filename))) from None
     if kind == "jsonl":
         first = next((line for line in head.decode("utf-8", errors="replace").splitlines() if line.strip()), "")
         try:
