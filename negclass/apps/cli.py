@@ -352,7 +352,7 @@ def cmd_suggest(args) -> int:
     from ..model.predict import load_model
     from ..training import suggest
 
-    scored = (len(args.inputs) == 1 and args.inputs[0].is_file() and suggest._looks_scored(args.inputs[0]))
+    scored = (len(args.inputs) == 1 and args.inputs[0].is_file() and suggest.looks_scored(args.inputs[0]))
     model = None
     if not scored:
         ingest.check_inputs(args.inputs, args.format)

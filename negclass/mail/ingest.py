@@ -414,3 +414,25 @@ def read(paths, fmt: str | None = None, text_column: str = "text", id_column: st
     """Stream messages from every input in turn."""
     for unit in units(paths, fmt, text_column, id_column):
         yield to_message(unit)
+
+
+def read_texts(path: Path, ids, *, named: str | None = None) -> tuple[dict[str, str | None], str | None]:
+    """The texts of the messages ``ids`` of one input, read again as ``read`` reads them.
+
+    ``named`` is the name the input had when it was read before, if it is found under another
+    path now: ids of the ``FILE#N`` kind carry that name. Returns the texts by id (``None`` for a
+    message that could not be read) and, when the input holds exactly one readable message, its
+    text (the id of a single .eml is its Message-ID, which the caller may not have)."""
+    path = Path(path)
+    named = str(path) if named is None else named
+    wanted = set(ids)
+    texts: dict[str, str | None] = {}
+    first: list[Message] = []
+    for msg in read([path]):
+        if len(first) < 2:
+            first.append(msg)
+        key = msg.id if str(path) == named else msg.id.replace(str(path), named, 1)
+        if key in wanted:
+            texts[key] = msg.text if msg.error is None else None
+    single = first[0].text if len(first) == 1 and first[0].error is None else None
+    return texts, single

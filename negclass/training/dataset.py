@@ -15,7 +15,7 @@ Two kinds of file are accepted:
 
   Every other row is ignored, so an untouched scored file contributes nothing. The text of a
   row is its ``text`` column when there is one, else it is read again from the message's
-  ``source`` (the mailbox or table that was scored).
+  ``source`` (the mailbox or table that was scored) by the mail reader (``fill_texts``).
 
 Every problem raises ``DataError`` naming the file and line (row number for Parquet).
 """
@@ -43,7 +43,8 @@ NO = {"", "no", "n", "false", "0"}
 NEAR_DUPLICATE = 0.9   # TF-IDF cosine (word 1-2-grams) at or above which two texts are near-duplicates
 
 
-def _blank(value) -> bool:
+def blank(value) -> bool:
+    """Nothing in a cell: None, NaN or only white space."""
     return value is None or (isinstance(value, float) and value != value) or str(value).strip() == ""
 
 
@@ -105,7 +106,7 @@ def _parquet_rows(path: Path):
         yield i, row
 
 
-def _rows(path: Path):
+def read_rows(path: Path):
     """Yield (line number, dict) from a CSV, JSONL or Parquet file, with the file's own line numbers."""
     suffix = path.suffix.lower()
     if suffix in {".jsonl", ".json", ".ndjson"}:
@@ -126,22 +127,22 @@ def validate_row(row: dict, path: Path, lineno: int) -> dict:
     if "reason" not in row:
         raise DataError(path, lineno, "missing column 'reason'")
     text = row.get("text")
-    if _blank(text):
+    if blank(text):
         raise DataError(path, lineno, "empty text")
-    reason = str(row["reason"]).strip() if not _blank(row["reason"]) else ""
+    reason = str(row["reason"]).strip() if not blank(row["reason"]) else ""
     if reason not in reasons:
         raise DataError(path, lineno, f"unknown reason {reason!r}; expected one of {', '.join(reasons)}")
-    signal = None if _blank(row.get("signal")) else str(row["signal"]).strip()
+    signal = None if blank(row.get("signal")) else str(row["signal"]).strip()
     if reason == taxonomy.NONE and signal is not None:
         raise DataError(path, lineno, f"signal {signal!r} given for reason 'none'; leave it empty")
     if signal is not None and signal not in taxonomy.signals(reason):
         if signal in taxonomy.signals():
             raise DataError(path, lineno, f"signal {signal!r} belongs to {taxonomy.reason_of(signal)!r}, not {reason!r}")
         raise DataError(path, lineno, f"unknown signal {signal!r}; expected one of {', '.join(taxonomy.signals(reason))}")
-    channel = None if _blank(row.get("channel")) else str(row["channel"]).strip()
+    channel = None if blank(row.get("channel")) else str(row["channel"]).strip()
     if channel is not None and channel not in taxonomy.channels():
         raise DataError(path, lineno, f"unknown channel {channel!r}; expected one of {', '.join(taxonomy.channels())}")
-    out = {k: (None if _blank(row.get(k)) else str(row.get(k))) for k in COLUMNS}
+    out = {k: (None if blank(row.get(k)) else str(row.get(k))) for k in COLUMNS}
     out.update(text=str(text), reason=reason, signal=signal, channel=channel)
     if out["id"] is None:
         out["id"] = "h-" + hashlib.sha1(str(text).encode("utf-8")).hexdigest()[:12]
@@ -155,21 +156,21 @@ def scored_label(row: dict, path: Path, lineno: int) -> tuple[str, str | None, s
     ``how`` is ``"corrected"`` or ``"confirmed"``. See the module docstring for the rule.
     """
     mark = row.get(CONFIRMED)
-    mark = "" if _blank(mark) else str(mark).strip().lower()
+    mark = "" if blank(mark) else str(mark).strip().lower()
     if mark not in YES and mark not in NO:
         raise DataError(path, lineno, f"{CONFIRMED!r} is {row.get(CONFIRMED)!r}; use yes (or leave it empty)")
     reason, signal = row.get(CORRECT_REASON), row.get(CORRECT_SIGNAL)
-    if not _blank(reason):
-        return str(reason).strip(), None if _blank(signal) else str(signal).strip(), "corrected"
-    if not _blank(signal):
+    if not blank(reason):
+        return str(reason).strip(), None if blank(signal) else str(signal).strip(), "corrected"
+    if not blank(signal):
         return _cell(row.get("reason")), str(signal).strip(), "corrected"
     if mark in YES:
-        return _cell(row.get("reason")), None if _blank(row.get("signal")) else _cell(row.get("signal")), "confirmed"
+        return _cell(row.get("reason")), None if blank(row.get("signal")) else _cell(row.get("signal")), "confirmed"
     return None
 
 
 def _cell(value) -> str:
-    return "" if _blank(value) else str(value).strip()
+    return "" if blank(value) else str(value).strip()
 
 
 def _scored_rows(path: Path, rows, counts: dict):
@@ -180,16 +181,18 @@ def _scored_rows(path: Path, rows, counts: dict):
             continue
         reason, signal, how = label
         counts[how] = counts.get(how, 0) + 1
-        if not _blank(row.get("error")) and _blank(row.get("text")):
+        if not blank(row.get("error")) and blank(row.get("text")):
             raise DataError(path, lineno, f"this message could not be scored ({row['error']}); "
                                           "it has no text to learn from: clear its label")
         out = {k: row.get(k) for k in ("id", "text", "channel", "difficulty", "sector")}
-        out.update(reason=reason, signal=signal, message_id=None if _blank(row.get("id")) else str(row["id"]))
-        yield lineno, out, None if _blank(row.get("source")) else str(row["source"])
+        out.update(reason=reason, signal=signal, message_id=None if blank(row.get("id")) else str(row["id"]))
+        yield lineno, out, None if blank(row.get("source")) else str(row["source"])
 
 
-def _fill_texts(path: Path, pending: list[tuple[int, dict, str | None]]) -> None:
-    """Read the text of scored rows without a ``text`` column from the mailbox or table they came from."""
+def fill_texts(path: Path, pending: list[tuple[int, dict, str | None]]) -> None:
+    """Fill in the text of scored rows of ``path`` that have no ``text``, read again from the mailbox
+    or table named in their ``source`` (``ingest.read_texts``). ``pending`` holds ``(line, row,
+    source)``; a text that cannot be found raises ``DataError`` naming the row's line."""
     from ..mail import ingest
 
     by_source: dict[str, list[tuple[int, dict]]] = {}
@@ -202,23 +205,14 @@ def _fill_texts(path: Path, pending: list[tuple[int, dict, str | None]]) -> None
         if found is None:
             raise DataError(path, rows[0][0], f"cannot find the text of this message: its source {source!r} does not "
                                               "exist here; run from the folder you scored in, or add a 'text' column")
-        wanted = {str(r["id"]) for _, r in rows if not _blank(r.get("id"))}
-        texts: dict[str, str | None] = {}
-        first: list = []
+        wanted = {str(r["id"]) for _, r in rows if not blank(r.get("id"))}
         try:
-            for msg in ingest.read([found]):
-                if len(first) < 2:
-                    first.append(msg)
-                key = msg.id if str(found) == source else msg.id.replace(str(found), source, 1)
-                if key in wanted:
-                    texts[key] = msg.text if msg.error is None else None
+            texts, single = ingest.read_texts(found, wanted, named=source)
         except Exception as exc:  # noqa: BLE001 - any failure to re-read is the user's to fix
             raise DataError(path, rows[0][0], f"cannot read the text back from {source!r}: {exc}") from None
-        messages = first
-        single = messages[0].text if len(messages) == 1 and messages[0].error is None else None
         for lineno, row in rows:
             text = texts.get(str(row.get("id"))) or single
-            if _blank(text):
+            if blank(text):
                 raise DataError(path, lineno, f"cannot find the text of message {row.get('id')!r} in {source!r}; "
                                               "add a 'text' column")
             row["text"] = text
@@ -263,14 +257,14 @@ def load_files(paths) -> tuple[pd.DataFrame, list[FileSummary]]:
             raise DataError(p, None, "no such file")
         if p.is_dir():
             raise DataError(p, None, "is a folder; give the labelled files inside it")
-        rows = list(_rows(p))
+        rows = list(read_rows(p))
         scored = bool(rows) and is_scored(rows[0][1].keys())
         if scored:
             counts: dict = {}
             marked = list(_scored_rows(p, rows, counts))
-            missing = [m for m in marked if _blank(m[1].get("text"))]
+            missing = [m for m in marked if blank(m[1].get("text"))]
             if missing:
-                _fill_texts(p, missing)
+                fill_texts(p, missing)
             labelled = [(lineno, row) for lineno, row, _ in marked]
             if not labelled:
                 raise DataError(p, None, f"scored file with no corrected or confirmed rows: put the right reason in a "
@@ -329,12 +323,17 @@ def fingerprint(frame: pd.DataFrame) -> str:
 _SPACE = re.compile(r"\s+")
 
 
+def fold(text: str) -> str:
+    """Lower-cased, with runs of white space made one space: how two copies of a text compare."""
+    return _SPACE.sub(" ", str(text)).strip().lower()
+
+
 def normalise(text: str) -> str:
     """The author's new words, lower-cased with runs of white space made one: what duplicates share."""
     from ..model.pipeline import MailCleaner
 
     cleaned = MailCleaner().as_labelled([str(text)])[0]  # what training reads of a labelled text
-    return _SPACE.sub(" ", cleaned).strip().lower()
+    return fold(cleaned)
 
 
 @dataclass(frozen=True)
@@ -410,7 +409,7 @@ def duplicates(frame: pd.DataFrame, new: pd.Series | None = None, threshold: flo
 
 
 def _label(row) -> str:
-    return f"{row['reason']}/{'-' if _blank(row['signal']) else row['signal']}"
+    return f"{row['reason']}/{'-' if blank(row['signal']) else row['signal']}"
 
 
 def check_leakage(train: pd.DataFrame, evaluation: pd.DataFrame, what: str,

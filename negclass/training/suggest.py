@@ -48,17 +48,17 @@ def uncertainty(probs: Iterable[float], by: str = "margin") -> float:
 
 def _from_scored(path: Path, text_column: str) -> Iterator[dict]:
     """Rows of a scored file that were classified, with their text when it can be found."""
-    rows = [(lineno, row) for lineno, row in dataset._rows(path)
-            if dataset._blank(row.get("error")) and not dataset._blank(row.get("reason"))
+    rows = [(lineno, row) for lineno, row in dataset.read_rows(path)
+            if dataset.blank(row.get("error")) and not dataset.blank(row.get("reason"))
             and str(row.get("skipped", "")).strip().lower() not in dataset.YES]
     if text_column != "text":
         for _, row in rows:
             row["text"] = row.get(text_column)
-    missing = [(lineno, row, None if dataset._blank(row.get("source")) else str(row["source"]))
-               for lineno, row in rows if dataset._blank(row.get("text"))]
+    missing = [(lineno, row, None if dataset.blank(row.get("source")) else str(row["source"]))
+               for lineno, row in rows if dataset.blank(row.get("text"))]
     if missing:
         try:
-            dataset._fill_texts(path, missing)
+            dataset.fill_texts(path, missing)
         except NegclassError:
             pass  # the texts are a convenience here: the probabilities are what counts
     yield from (row for _, row in rows)
@@ -102,7 +102,7 @@ def pick(rows: Iterable[dict], n: int = 50, by: str = "margin") -> list[dict]:
     out, seen = [], set()
     for score, _, row in sorted(heap, key=lambda x: (-x[0], -x[1])):
         text = row.get("text")
-        key = dataset._SPACE.sub(" ", str(text)).strip().lower() if not dataset._blank(text) else ("id", row.get("id"))
+        key = dataset.fold(text) if not dataset.blank(text) else ("id", row.get("id"))
         if key in seen:
             continue
         seen.add(key)
@@ -117,7 +117,7 @@ def suggest(inputs: list[Path], n: int = 50, by: str = "margin", model=None, fmt
     """Pick from a scored file (its probabilities are used as they are) or from messages to classify."""
     inputs = [Path(p) for p in inputs]
     if len(inputs) == 1 and inputs[0].is_file() and inputs[0].suffix.lower() in {".csv", ".jsonl", ".parquet"} \
-            and _looks_scored(inputs[0]):
+            and looks_scored(inputs[0]):
         rows = _from_scored(inputs[0], text_column)
     else:
         if model is None:
@@ -134,9 +134,10 @@ def suggest(inputs: list[Path], n: int = 50, by: str = "margin", model=None, fmt
     return frame.drop(columns=["error", "skipped", "tactics"])
 
 
-def _looks_scored(path: Path) -> bool:
+def looks_scored(path: Path) -> bool:
+    """Whether a table was written by ``negclass score`` (its first row has the scored columns)."""
     try:
-        first = next(iter(dataset._rows(path)), None)
+        first = next(iter(dataset.read_rows(path)), None)
     except NegclassError:
         return False
     return first is not None and dataset.is_scored(first[1].keys())

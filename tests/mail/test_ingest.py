@@ -544,3 +544,17 @@ def test_a_100_mb_single_line_is_streamed_not_loaded_whole(tmp_path):
     assert box[1].text.startswith("A normal message") and "too large" in big_txt.error
     assert "too large" in table[0].error and table[1].text == "Fine."
     assert peak < message.MAX_MESSAGE_BYTES + (16 << 20)  # held at most one message's worth, never 100 MB
+
+
+def test_texts_are_read_again_by_id_also_from_a_moved_input(tmp_path):
+    box = tmp_path / "now" / "box.mbox"
+    box.parent.mkdir()
+    box.write_bytes((MAIL / "box.mbox").read_bytes())
+    msgs = list(ingest.read([box]))
+    then = "then/box.mbox"  # the name it had when it was scored
+    ids = [m.id.replace(str(box), then, 1) for m in msgs]
+    texts, single = ingest.read_texts(box, ids, named=then)
+    assert texts == {i: (m.text if m.error is None else None) for i, m in zip(ids, msgs)} and single is None
+    one = MAIL / "clients" / "gmail_reply.eml"
+    texts, single = ingest.read_texts(one, ["<not the id we have>"])
+    assert texts == {} and single == next(ingest.read([one])).text
