@@ -118,3 +118,51 @@ def test_a_figure_measured_after_training_goes_into_metrics_card_and_manifest(ti
     assert "Precision at the top of unlabelled real mail" in card and "**3 of 20**" in card
     assert (d / store.PIPELINE).read_bytes() == pipeline_before
     negclass.load_model(d).classify("We are happy with our current supplier, thanks.")
+
+
+def _as_saved_before_the_move(model_dir, out):
+    """A copy of a model directory whose pickle names the modules' old, top-level paths."""
+    import pickle
+    import sys
+
+    import joblib
+
+    shutil.copytree(model_dir, out)
+    data = pickle.dumps(joblib.load(out / store.PIPELINE), protocol=0)  # protocol 0: names as text lines
+    for old, new in store.MOVED_MODULES.items():
+        data = data.replace(b"c" + new.encode() + b"\n", b"c" + old.encode() + b"\n")
+    assert b"cnegclass.model." not in data and b"cnegclass.features\n" in data
+    (out / store.PIPELINE).write_bytes(data)
+    manifest = json.loads((out / store.MANIFEST).read_text("utf-8"))
+    manifest[store.PIPELINE] = store.sha256_file(out / store.PIPELINE)
+    (out / store.MANIFEST).write_text(json.dumps(manifest), "utf-8")
+    assert not set(store.MOVED_MODULES) & set(sys.modules)
+    return out
+
+
+def test_a_model_saved_before_the_modules_moved_loads_and_leaves_no_old_module(tiny_model_dir, tmp_path):
+    import sys
+
+    old = _as_saved_before_the_move(tiny_model_dir, tmp_path / "old")
+    text = "We have two other quotes in hand, so there is no need to meet."
+    assert negclass.load_model(old).classify(text) == negclass.load_model(tiny_model_dir).classify(text)
+    assert not set(store.MOVED_MODULES) & set(sys.modules)
+    # saved again, it names the new modules
+    pipeline, meta = store.load(old)
+    again = store.save(tmp_path / "again", pipeline, meta, store.read_json(old, store.METRICS), "card")
+    import joblib
+    assert type(joblib.load(again / store.PIPELINE).named_steps["clean"]).__module__ == "negclass.model.pipeline"
+    with store.moved_modules():
+        assert sys.modules["negclass.features"] is sys.modules["negclass.model.features"]
+    assert "negclass.features" not in sys.modules
+
+
+def test_a_pickle_naming_a_module_that_never_existed_is_a_model_error(tiny_model_dir, tmp_path):
+    old = _as_saved_before_the_move(tiny_model_dir, tmp_path / "old")
+    data = (old / store.PIPELINE).read_bytes().replace(b"cnegclass.features\n", b"cnegclass.nothere\n")
+    (old / store.PIPELINE).write_bytes(data)
+    manifest = json.loads((old / store.MANIFEST).read_text("utf-8"))
+    manifest[store.PIPELINE] = store.sha256_file(old / store.PIPELINE)
+    (old / store.MANIFEST).write_text(json.dumps(manifest), "utf-8")
+    with pytest.raises(ModelError, match="No module named 'negclass.nothere'"):
+        store.load(old)
