@@ -56,7 +56,7 @@ CONTEXT_CUES = {"negation", "deal_context"}  # cues that set the scene, never sh
 class Model:
     """A loaded model directory: ``classify`` one text, ``classify_many`` a stream of them.
 
-    The saved ``pipeline`` is the whole model (see ``negclass.pipeline``): its ``predict_proba``
+    The saved ``pipeline`` is the whole model (see ``negclass.model.pipeline``): its ``predict_proba``
     and ``predict`` on raw messages give the probabilities and reasons reported here. This class
     runs the same steps one at a time so that it can also report the signal, the evidence and
     the tactics of each result."""

@@ -28,7 +28,7 @@ META = "meta.json"
 METRICS = "metrics.json"
 CARD = "MODEL_CARD.md"
 MANIFEST = "manifest.json"
-FORMAT = 2  # 2: the pipeline is the whole model (cleaning, windows, decision; see negclass.pipeline)
+FORMAT = 2  # 2: the pipeline is the whole model (cleaning, windows, decision; see negclass.model.pipeline)
 
 
 def shipped_model_dir() -> Path:

@@ -19,7 +19,7 @@ def missing_dependency() -> str | None:
 
 
 def create_app(*args, **kwargs):
-    """The FastAPI application (see ``negclass.web.app.create_app``)."""
+    """The FastAPI application (see ``negclass.apps.web.app.create_app``)."""
     from .app import create_app as _create_app
 
     return _create_app(*args, **kwargs)
