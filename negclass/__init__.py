@@ -13,6 +13,6 @@ __all__ = ["load_model", "Classification", "Evidence", "Model", "__version__"]
 
 def __getattr__(name):  # import the heavy modules only when they are used
     if name in {"load_model", "Classification", "Evidence", "Model"}:
-        from . import predict
+        from .model import predict
         return getattr(predict, name)
     raise AttributeError(name)

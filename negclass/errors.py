@@ -11,7 +11,16 @@ class DataError(NegclassError):
     def __init__(self, path, line: int | None, message: str):
         where = f"{path}:{line}" if line is not None else str(path)
         super().__init__(f"{where}: {message}")
-        self.path, self.line = path, line
+        self.path, self.line, self.detail = path, line, message
+
+    def naming(self, path) -> "DataError":
+        """The same error about the file called ``path``: the name a user knows a file by, when it
+        was read from a copy (an upload saved to a temporary file)."""
+        return type(self)(path, self.line, self.detail)
+
+
+class NotUTF8Error(DataError):
+    """A table or labelled file that is not UTF-8 text: ``score`` and ``train`` refuse it alike."""
 
 
 class ModelError(NegclassError):

@@ -28,7 +28,8 @@ from sklearn.metrics import cohen_kappa_score
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from negclass import dataset, taxonomy  # noqa: E402
+from negclass.model import taxonomy  # noqa: E402
+from negclass.training import dataset  # noqa: E402
 
 OUT = {"test": ROOT / "data" / "real-test.jsonl", "dev": ROOT / "data" / "real-dev.jsonl",
        "train": ROOT / "data" / "corpus" / "enron_pool.jsonl"}

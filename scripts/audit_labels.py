@@ -22,11 +22,12 @@ from sklearn.model_selection import StratifiedKFold
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from negclass import dataset, registry, taxonomy  # noqa: E402
-from negclass.estimator import ReasonSignalClassifier, join_labels  # noqa: E402
-from negclass.features import LinguisticParser, build_features  # noqa: E402
-from negclass.pipeline import MailCleaner  # noqa: E402
-from negclass.train import Corpus  # noqa: E402
+from negclass.model import registry, taxonomy  # noqa: E402
+from negclass.model.estimator import ReasonSignalClassifier, join_labels  # noqa: E402
+from negclass.model.features import LinguisticParser, build_features  # noqa: E402
+from negclass.model.pipeline import MailCleaner  # noqa: E402
+from negclass.training import dataset  # noqa: E402
+from negclass.training.train import Corpus  # noqa: E402
 
 OUT = ROOT / "data" / "audit" / "flagged.csv"
 

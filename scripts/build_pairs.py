@@ -22,7 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from negclass import dataset, preprocess, taxonomy  # noqa: E402
+from negclass.mail import cleaning  # noqa: E402
+from negclass.model import taxonomy  # noqa: E402
+from negclass.training import dataset  # noqa: E402
 
 OUT = ROOT / "data" / "corpus" / "enron_pairs.jsonl"
 HELD = [ROOT / "data" / "real-test.jsonl", ROOT / "data" / "real-dev.jsonl",
@@ -61,7 +63,7 @@ def load(src_dir: Path, out_dir: Path, pid_mid: dict) -> tuple[list[dict], colle
             if any(g.search(side) for g in (LABEL_WORDS, EXTRA_GIVEAWAYS) for side in (ref, eng)):
                 problems["taxonomy word"] += 1
                 continue
-            ref_clean, eng_clean = preprocess.clean(ref).text, preprocess.clean(eng).text
+            ref_clean, eng_clean = cleaning.clean(ref).text, cleaning.clean(eng).text
             if not ref_clean or not eng_clean or ref_clean == eng_clean:
                 problems["edit only in quoted or forwarded text"] += 1  # the model would never see it
                 continue
@@ -128,7 +130,7 @@ def main() -> int:
         # cleaned again with today's cleaner; a pair whose edit then falls in quoted text is dropped
         by_pair = collections.defaultdict(dict)
         for r in earlier:
-            by_pair[r["id"][:-2]][r["id"][-1]] = r | {"text": preprocess.clean(r["text"]).text}
+            by_pair[r["id"][:-2]][r["id"][-1]] = r | {"text": cleaning.clean(r["text"]).text}
         earlier = []
         for sides in by_pair.values():
             if set(sides) == {"r", "e"} and sides["r"]["text"] and sides["e"]["text"] \

@@ -17,8 +17,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from negclass import dataset  # noqa: E402
-from negclass.train import Corpus, read_split  # noqa: E402
+from negclass.training import dataset  # noqa: E402
+from negclass.training.train import Corpus, read_split  # noqa: E402
 
 CARD = ROOT / "data" / "README.md"
 # sector labels are free text per voice; the card groups them (first matching pattern wins)

@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from negclass import dataset  # noqa: E402
+from negclass.training import dataset  # noqa: E402
 
 POOL = ROOT / "data" / "corpus" / "enron_pool.jsonl"
 OTHERS = {"real test or dev text": [ROOT / "data" / "real-test.jsonl", ROOT / "data" / "real-dev.jsonl"],

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import negclass  # noqa: E402
-from negclass import ingest  # noqa: E402
+from negclass.mail import ingest  # noqa: E402
 
 
 def reserved(message_id: str) -> bool:

@@ -17,8 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from negclass import ingest  # noqa: E402
-from negclass.preprocess import clean  # noqa: E402
+from negclass.mail import ingest  # noqa: E402
+from negclass.mail.cleaning import clean  # noqa: E402
 
 BLOCK = re.compile(r"^[ \t>]*(?:To|cc)[ \t]*:.*\n(?:.*\n){0,3}?[ \t>]*Subject[ \t]*:", re.IGNORECASE | re.MULTILINE)
 

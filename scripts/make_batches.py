@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from mine_pool import DEAL, DECLINE  # noqa: E402
 
-from negclass import taxonomy  # noqa: E402
+from negclass.model import taxonomy  # noqa: E402
 
 
 # words of personal and social mail: a sample of it teaches what a friendly "I'm swamped" is not

@@ -18,8 +18,8 @@ from sklearn.model_selection import train_test_split
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from negclass import dataset  # noqa: E402
-from negclass.train import Corpus, read_split  # noqa: E402
+from negclass.training import dataset  # noqa: E402
+from negclass.training.train import Corpus, read_split  # noqa: E402
 
 CORPUS = Corpus(ROOT)
 SPLIT = CORPUS.split

@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from negclass import ingest, preprocess  # noqa: E402
+from negclass.mail import cleaning, ingest  # noqa: E402
 
 # declining and stalling language (searched in the author's new words, lower-cased)
 DECLINE = re.compile(r"\b(" + "|".join([
@@ -68,7 +68,7 @@ def read_new_texts(path: Path):
         for msg in ingest.read([path]):
             if msg.error or not msg.text or reserved(msg.id):
                 continue
-            text = preprocess.clean(msg.text, html=msg.html).text
+            text = cleaning.clean(msg.text, html=msg.html).text
             if text:
                 yield msg.id, msg.subject or "", text
 
@@ -94,7 +94,7 @@ def main() -> int:
             skip.add(row.get("message_id") or row.get("id"))
     rows, seen = [], set()
     for mid, subject, text in read_new_texts(args.mbox):
-        key = preprocess._tidy(text).lower()
+        key = cleaning._tidy(text).lower()
         if mid in skip or key in seen:
             continue
         seen.add(key)

@@ -22,8 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import negclass  # noqa: E402
-from negclass import dataset, taxonomy  # noqa: E402
-from negclass.evaluate import metrics_of_results  # noqa: E402
+from negclass.model import taxonomy  # noqa: E402
+from negclass.training import dataset  # noqa: E402
+from negclass.training.evaluate import metrics_of_results  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 SETS = {"real test (data/real-test.jsonl)": ROOT / "data" / "real-test.jsonl",

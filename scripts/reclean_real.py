@@ -2,7 +2,7 @@
 """Re-clean the text of the examples mined from real mail with the current cleaner.
 
 Reads data/real-test.jsonl, data/real-dev.jsonl and data/corpus/enron_*.jsonl (or the files
-given), runs ``negclass.preprocess.clean`` on each row's ``text`` and reports what would change.
+given), runs ``negclass.mail.cleaning.clean`` on each row's ``text`` and reports what would change.
 Nothing is written without ``--write``; with it each changed file is replaced atomically
 (temporary file, then rename), unchanged lines stay byte for byte. No row is dropped: a row
 whose text would become empty (only quoted or forwarded words) is listed and kept unchanged,
@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from negclass.preprocess import clean  # noqa: E402
+from negclass.mail.cleaning import clean  # noqa: E402
 
 
 QUOTED = re.compile(r"^[ \t>]*(?:To|cc)[ \t]*:.*\n(?:.*\n){0,3}?[ \t>]*Subject[ \t]*:|Forwarded by",

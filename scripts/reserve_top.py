@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import negclass  # noqa: E402
-from negclass import ingest, preprocess, store, taxonomy  # noqa: E402
+from negclass.mail import cleaning, ingest  # noqa: E402
+from negclass.model import store, taxonomy  # noqa: E402
 from mine_pool import reserved  # noqa: E402
 
 
@@ -52,7 +53,7 @@ def rank(args) -> int:
     top = heapq.nlargest(args.top, scored, key=lambda t: t[0])
     with open(args.out, "w", encoding="utf-8") as f:
         for rank_, (p, k, r) in enumerate(top, 1):
-            text = preprocess.clean(msgs[k].text, html=msgs[k].html).text
+            text = cleaning.clean(msgs[k].text, html=msgs[k].html).text
             f.write(json.dumps({"id": f"top{rank_:02d}", "message_id": msgs[k].id, "p_refusal": round(p, 4),
                                 "reason": r.reason, "signal": r.signal, "reserve_size": len(scored),
                                 "reserve_flagged": flagged, "text": text},

@@ -76,7 +76,7 @@ def main() -> int:
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
-    from negclass.cli import main as cli
+    from negclass.apps.cli import main as cli
 
     work = Path(tempfile.mkdtemp(prefix="negclass-shots-"))
     mbox = work / "synthetic.mbox"
@@ -100,7 +100,7 @@ def main() -> int:
         import uvicorn
 
         from negclass import load_model
-        from negclass.web import create_app
+        from negclass.apps.web import create_app
 
         app = create_app(load_model(), corrections_path=work / "corrections.jsonl")
         sock = socket.socket()

@@ -16,8 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from negclass.evaluate import format_report  # noqa: E402
-from negclass.train import Corpus, train  # noqa: E402
+from negclass.training.evaluate import format_report  # noqa: E402
+from negclass.training.train import Corpus, train  # noqa: E402
 
 # the shipped model in the source tree: the package data of negclass.models (see pyproject.toml)
 MODEL_DIR = ROOT / "models" / "default"

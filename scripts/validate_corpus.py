@@ -2,7 +2,7 @@
 """Validate data/corpus: schema and labels, required fields, giveaway words, near-duplicates.
 
 Exit status 1 when anything is wrong. Exact and near-duplicates (TF-IDF cosine of at least
---threshold, default 0.9, on word 1-2-grams) come from ``negclass.dataset.duplicates``.
+--threshold, default 0.9, on word 1-2-grams) come from ``negclass.training.dataset.duplicates``.
 
     python scripts/validate_corpus.py [--threshold 0.9] [FILES...]
 """
@@ -17,9 +17,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from negclass import dataset  # noqa: E402
 from negclass.errors import DataError  # noqa: E402
-from negclass.train import Corpus  # noqa: E402
+from negclass.training import dataset  # noqa: E402
+from negclass.training.train import Corpus  # noqa: E402
 
 REQUIRED = ["id", "text", "reason", "channel", "source", "difficulty"]
 GIVEAWAYS = re.compile(r"\b(batna|leverage|no authority|win-lose|win/lose|emotions?|too strong|too weak|"

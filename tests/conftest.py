@@ -21,7 +21,7 @@ def model():
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory):
     """A small model trained in a few seconds on the labelled fixture, for store/CLI tests."""
-    from negclass.train import TrainConfig, train
+    from negclass.training.train import TrainConfig, train
 
     out = tmp_path_factory.mktemp("models") / "tiny"
     cfg = TrainConfig(cv_folds=2, linear_grid=(("svm", 1.0),), signal_modes=("joint",), use_chars=(False,),

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from negclass import store, train
+from negclass.model import store
+from negclass.training import train
 from tests.conftest import FIXTURES, ROOT
 
 try:
@@ -101,7 +102,7 @@ def test_a_built_wheel_classifies_scores_and_serves_outside_the_repository(tmp_p
         return subprocess.run([sys.executable, "-m", "negclass", *map(str, args)], cwd=work, env=env,
                               capture_output=True, text=True, timeout=timeout)
 
-    where = subprocess.run([sys.executable, "-c", "import negclass, negclass.models as m, negclass.store as s; "
+    where = subprocess.run([sys.executable, "-c", "import negclass, negclass.models as m, negclass.model.store as s; "
                             "print(negclass.__file__); print(m.__file__); print(s.shipped_model_dir())"],
                            cwd=work, env=env, capture_output=True, text=True, timeout=60)
     assert where.returncode == 0, where.stderr

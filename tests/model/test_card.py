@@ -1,0 +1,37 @@
+import json
+
+from negclass.model import store
+from negclass.model.card import model_card
+
+
+def test_card_compares_the_model_with_both_baselines(tiny_model_dir):
+    meta = json.loads((tiny_model_dir / "meta.json").read_text())
+    metrics = json.loads((tiny_model_dir / "metrics.json").read_text())
+    card = model_card(meta, metrics)
+    assert card.startswith("# Model card")
+    for needle in ("## Intended use", "## Data", "## Limits", "scikit-learn", "## Model selection"):
+        assert needle in card
+    assert card == (tiny_model_dir / store.CARD).read_text()
+
+
+def test_the_shipped_card_is_rebuilt_from_its_saved_figures_with_both_baselines():
+    shipped = store.shipped_model_dir()
+    meta = json.loads((shipped / store.META).read_text())
+    metrics = json.loads((shipped / store.METRICS).read_text())
+    card = model_card(meta, metrics)
+    assert card == (shipped / store.CARD).read_text()   # the card follows from meta.json and metrics.json alone
+    heldout = metrics["heldout"]
+    table = card.split(f"### Held-out split of data/ ({heldout['model']['n']} examples)", 1)[1].split("###", 1)[0]
+    for label, key in (("negclass", "model"), ("majority class", "majority"), ("keyword rules", "keyword_rules")):
+        assert f"| {label} | {heldout[key]['macro_f1']:.3f} | {heldout[key]['accuracy']:.3f} |" in table
+
+
+def test_card_reports_the_reserve_audit_and_how_much_of_the_reserve_is_flagged(tiny_model_dir):
+    meta = json.loads((tiny_model_dir / "meta.json").read_text())
+    metrics = json.loads((tiny_model_dir / "metrics.json").read_text())
+    metrics["reserve_audit"] = {"n": 20, "both": 3, "either": 5, "reserve": 2000, "flagged": 30, "file": "audit.csv"}
+    card = model_card(meta, metrics)
+    assert "**3 of 20**" in card and "5 by at least one" in card
+    assert "flags 30 of the 2000 reserved messages (1.50%)" in card
+    del metrics["reserve_audit"]["flagged"]  # audits recorded before the count was kept
+    assert "reserved messages (" not in model_card(meta, metrics)
