@@ -19,6 +19,17 @@ EXIT_USER_ERROR = 2
 SHOWN_TACTICS = 4  # the rest are one 'negclass playbook REASON' away
 
 
+def _add_input_options(p: argparse.ArgumentParser) -> None:
+    """How to read the input file: its format and, for tables, which columns hold what."""
+    p.add_argument("--format", choices=["mbox", "maildir", "emldir", "eml", "msg", "txt", "csv", "jsonl", "parquet"],
+                   help="force the input format (default: detected)")
+    p.add_argument("--text-column", default="text", metavar="COLUMN",
+                   help="tables: the column holding the messages (default: text)")
+    p.add_argument("--id-column", default=None, metavar="COLUMN",
+                   help="tables: the column holding message ids (default: the first of "
+                        "id, message_id, msg_id, Message-ID present; else FILE#ROW)")
+
+
 def _add_model_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", type=Path, default=None,
                    help="model directory (default: $NEGCLASS_MODEL or the shipped model)")
@@ -47,13 +58,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="output file: .csv, .jsonl or .parquet; '-' writes JSON lines to standard output")
     p.add_argument("--include-text", action="store_true",
                    help="add a text column with the whole text that was classified")
-    p.add_argument("--format", choices=["mbox", "maildir", "emldir", "eml", "msg", "txt", "csv", "jsonl", "parquet"],
-                   help="force the input format (default: detected)")
-    p.add_argument("--text-column", default="text", metavar="COLUMN",
-                   help="tables: the column holding the messages (default: text)")
-    p.add_argument("--id-column", default=None, metavar="COLUMN",
-                   help="tables: the column holding message ids (default: the first of "
-                        "id, message_id, msg_id, Message-ID present; else FILE#ROW)")
+    _add_input_options(p)
     p.add_argument("--me", action="append", default=[], metavar="ADDRESS",
                    help="our own address (repeatable): messages from it are skipped, not classified")
     p.add_argument("--me-domain", action="append", default=[], metavar="DOMAIN",
@@ -109,13 +114,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="margin: top two reasons closest (default); entropy: probability most spread; "
                         "confidence: lowest top probability")
     p.add_argument("--out", type=Path, help="write .csv, .jsonl or .parquet ready for labelling (default: print)")
-    p.add_argument("--format", choices=["mbox", "maildir", "emldir", "eml", "msg", "txt", "csv", "jsonl", "parquet"],
-                   help="force the input format (default: detected)")
-    p.add_argument("--text-column", default="text", metavar="COLUMN",
-                   help="tables: the column holding the messages (default: text)")
-    p.add_argument("--id-column", default=None, metavar="COLUMN",
-                   help="tables: the column holding message ids (default: the first of "
-                        "id, message_id, msg_id, Message-ID present; else FILE#ROW)")
+    _add_input_options(p)
     _add_model_option(p)
 
     p = sub.add_parser("report", help="turn a scored file into one HTML page to review what was flagged",
