@@ -83,23 +83,16 @@ def metrics_of_results(y_true, signals_true, results) -> dict:
     return reason_metrics(y_true, pred, proba, signals_true, [r.signal for r in results])
 
 
+_REPORT_FIGURES = [("refusal_recall", "refusal recall"), ("false_alarm_rate", "false alarms"),
+                   ("signal_accuracy", "signal accuracy"), ("ece", "ECE"), ("refusal_ece", "refusal ECE"),
+                   ("reason_accuracy_on_detected", "reason accuracy on detected refusals")]
+
+
 def format_report(m: dict, title: str = "") -> str:
     """Human-readable summary of ``reason_metrics`` output."""
     lines = [title] if title else []
     lines.append(f"examples {m['n']}   macro-F1 {m['macro_f1']:.3f}   accuracy {m['accuracy']:.3f}")
-    extra = []
-    if m.get("refusal_recall") is not None:
-        extra.append(f"refusal recall {m['refusal_recall']:.3f}")
-    if m.get("false_alarm_rate") is not None:
-        extra.append(f"false alarms {m['false_alarm_rate']:.3f}")
-    if m.get("signal_accuracy") is not None:
-        extra.append(f"signal accuracy {m['signal_accuracy']:.3f}")
-    if m.get("ece") is not None:
-        extra.append(f"ECE {m['ece']:.3f}")
-    if m.get("refusal_ece") is not None:
-        extra.append(f"refusal ECE {m['refusal_ece']:.3f}")
-    if m.get("reason_accuracy_on_detected") is not None:
-        extra.append(f"reason accuracy on detected refusals {m['reason_accuracy_on_detected']:.3f}")
+    extra = [f"{label} {m[key]:.3f}" for key, label in _REPORT_FIGURES if m.get(key) is not None]
     if extra:
         lines.append("   ".join(extra))
     lines.append(f"{'':15}{'precision':>10}{'recall':>8}{'f1':>8}{'n':>6}")
