@@ -34,6 +34,7 @@ from validate_corpus import GIVEAWAYS as LABEL_WORDS  # noqa: E402
 
 EXTRA_GIVEAWAYS = re.compile(r"\b(emotional|refus(al|e)|stance)\b", re.IGNORECASE)
 WORD = re.compile(r"[a-z']+")
+QUOTE_LINE = "-----Original Message-----"
 
 
 def load(src_dir: Path, out_dir: Path, pid_mid: dict) -> tuple[list[dict], collections.Counter]:
@@ -57,6 +58,8 @@ def load(src_dir: Path, out_dir: Path, pid_mid: dict) -> tuple[list[dict], colle
             if it is None or not ref or not eng:
                 problems["unknown pid or empty side"] += 1
                 continue
+            if it["placement"] == "quoted_reply":  # the sides are the replies; the email goes under them, quoted
+                ref, eng = (f"{side}\n\n{QUOTE_LINE}\n{it['text']}" for side in (ref, eng))
             if ref == eng:
                 problems["identical sides"] += 1
                 continue
