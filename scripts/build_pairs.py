@@ -6,7 +6,7 @@ signal, once into an engaged reply (``none``). The rows go to ``data/corpus/enro
 with the source message's Message-ID as provenance; pairs of earlier rounds are kept. The check lists the tokens that best predict
 the side of a pair: when the edit carries the label, no single word should separate the sides.
 
-    python scripts/build_pairs.py SRC_DIR OUT_DIR PID_TO_MESSAGE_ID.json [--write] [--top 25]
+    python scripts/build_pairs.py SRC_DIR OUT_DIR PID_TO_MESSAGE_ID.json [--write] [--top 25] [--held-back FILE]
 """
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def load(src_dir: Path, out_dir: Path, pid_mid: dict) -> tuple[list[dict], colle
         for line in path.read_text("utf-8").splitlines():
             it = json.loads(line)
             items[it["pid"]] = it
-    rows, problems, sources = [], collections.Counter(), []
+    rows, problems, sources, done = [], collections.Counter(), [], set()
     for path in sorted(out_dir.glob("*.jsonl")):
         for line in path.read_text("utf-8").splitlines():
             if not line.strip():
@@ -53,6 +53,10 @@ def load(src_dir: Path, out_dir: Path, pid_mid: dict) -> tuple[list[dict], colle
             except json.JSONDecodeError:
                 problems["not JSON"] += 1
                 continue
+            if p.get("pid") in done:  # a pid written twice (two writers, or a rewrite): the first is kept
+                problems["pid written twice"] += 1
+                continue
+            done.add(p.get("pid"))
             it = items.get(p.get("pid"))
             ref, eng = (p.get("refusal") or "").strip(), (p.get("engaged") or "").strip()
             if it is None or not ref or not eng:
@@ -123,10 +127,13 @@ def main() -> int:
     ap.add_argument("pid_mid", type=Path)
     ap.add_argument("--write", action="store_true")
     ap.add_argument("--top", type=int, default=25)
+    ap.add_argument("--held-back", type=Path, metavar="FILE",
+                    help="write this round's pairs alone to FILE (a held-back file) instead of the corpus")
     args = ap.parse_args()
     pid_mid = json.loads(args.pid_mid.read_text("utf-8"))
     rows, problems = load(args.src, args.out, pid_mid)
-    if OUT.exists():  # pairs of earlier rounds stay; this round's source emails take this round's pairs (or none)
+    out = args.held_back or OUT
+    if out == OUT and OUT.exists():  # pairs of earlier rounds stay; this round's source emails take this round's pairs (or none)
         new_ids = set(pid_mid.values())
         earlier = [json.loads(line) for line in OUT.read_text("utf-8").splitlines() if line.strip()]
         earlier = [r for r in earlier if r["message_id"] not in new_ids]
@@ -151,12 +158,12 @@ def main() -> int:
     for w, lo, a, b in separating_tokens(rows, args.top):
         print(f"  {w:16}{lo:+.2f}{a:>6}{b:>6}")
     if args.write:
-        tmp = OUT.with_suffix(".tmp")
+        tmp = out.with_suffix(".tmp")
         with open(tmp, "w", encoding="utf-8") as f:
             for r in rows:
                 f.write(json.dumps(r, ensure_ascii=False) + "\n")
-        tmp.replace(OUT)
-        print(f"wrote {len(rows)} rows to {OUT}")
+        tmp.replace(out)
+        print(f"wrote {len(rows)} rows to {out}")
     return 0
 
 
