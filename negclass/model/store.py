@@ -144,6 +144,18 @@ def installed_version(package: str) -> str:
         return ""
 
 
+def _retrain_hint(model_dir: Path) -> str:
+    """How to remake a model: never into the installed package (the shipped model is remade by
+    reinstalling negclass, whose pins match it)."""
+    try:
+        shipped = Path(model_dir).resolve() == shipped_model_dir().resolve()
+    except ModelError:
+        shipped = False
+    if shipped:
+        return "reinstall negclass (pip install --force-reinstall negclass) so its pinned versions match the shipped model"
+    return f"retrain it with your labelled data: negclass train --data FILE --out {model_dir}"
+
+
 def check_meta(model_dir: Path, meta: dict) -> None:
     """The one check of a model's format and of the versions it was made with (same minor
     version of each of ``MODEL_PACKAGES`` that the model recorded); ``ModelError`` says how to fix."""
@@ -156,7 +168,7 @@ def check_meta(model_dir: Path, meta: dict) -> None:
         have = installed_version(package)
         if made_with.split(".")[:2] != have.split(".")[:2]:
             raise ModelError(f"{model_dir} was made with {package} {made_with}, but {have or 'none'} is installed; "
-                             f"retrain it with 'negclass train --out {model_dir}' or install {package}=={made_with}")
+                             f"install {package}=={made_with}, or {_retrain_hint(model_dir)}")
 
 
 def load(model_dir: Path):

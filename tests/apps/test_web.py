@@ -83,6 +83,7 @@ def test_classify_none_has_no_tactics(client):
 def test_evidence_offsets_are_code_points_with_emoji(client):
     text = "🙂🙂 appreciate it but weve already got 3 agencies sending us cvs, dont really need a 4th rn"
     body = client.post("/api/classify", json={"text": text}).json()
+    assert any(ev["start"] is not None for ev in body["evidence"])
     for ev in body["evidence"]:
         if ev["start"] is not None:
             assert text[ev["start"]:ev["end"]] == ev["text"]
@@ -328,6 +329,7 @@ def test_serve_reports_a_taken_port(capsys):
     assert "--port" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # a server process of its own; the CLI smoke test is test_cli's
 def test_serve_prints_its_address_and_answers(tmp_path):
     env = dict(os.environ, NEGCLASS_HOME=str(tmp_path))
     proc = subprocess.Popen([sys.executable, "-m", "negclass", "serve", "--port", "0"], stdout=subprocess.PIPE,

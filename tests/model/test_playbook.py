@@ -34,7 +34,7 @@ def test_signal_priority_orders_tactics():
     assert playbook.tactics_for("too_strong", "tactical_silence")[0].id == "ts_own_the_timing"
 
 
-def test_tactic_ids_are_unique():
+def test_each_tactic_id_belongs_to_one_reason():
     ids = [t.id for r in taxonomy.refusal_reasons() for s in taxonomy.signals(r) for t in playbook.tactics_for(r, s)]
     per_reason = {}
     for r in taxonomy.refusal_reasons():

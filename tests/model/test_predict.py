@@ -90,7 +90,9 @@ def test_evidence_phrases_keep_their_negation(phrase, widened):
 def test_evidence_never_drops_a_negation(model):
     text = ("Please don't send the revised terms yet. We have two other offers on the table and "
             "don't need to move on price.")
-    for ev in model.classify(text).evidence:
+    evidence = model.classify(text).evidence
+    assert evidence
+    for ev in evidence:
         end = ev.end
         assert not text[end:end + 3].lower().startswith("n't"), ev.text
 

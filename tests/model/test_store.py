@@ -10,8 +10,10 @@ from negclass.model import store
 
 def test_saved_model_loads_and_classifies(tiny_model_dir):
     model = negclass.load_model(tiny_model_dir)
-    result = model.classify("We have two other suppliers quoting lower, so no need to meet.")
-    assert result.reason in model.reasons
+    text = "We have two other suppliers quoting lower, so no need to meet."
+    result = model.classify(text)
+    assert result.reason == model.pipeline.predict([text])[0]  # the loaded pipeline decides
+    assert list(result.probabilities.values()) == pytest.approx(list(model.pipeline.predict_proba([text])[0]), abs=1e-4)
     for name in ("pipeline.joblib", "meta.json", "metrics.json", "MODEL_CARD.md", "manifest.json"):
         assert (tiny_model_dir / name).is_file()
 
@@ -60,6 +62,17 @@ def test_other_version_of_a_model_package_says_how_to_fix(tiny_model_dir, tmp_pa
         negclass.load_model(copy)
     with pytest.raises(ModelError, match=f"{package} 0.24.2"):   # the registry runs the same check
         registry.check(copy)
+
+
+def test_a_version_mismatch_of_the_shipped_model_never_suggests_training_into_the_package(tiny_model_dir, monkeypatch):
+    meta = store.read_json(tiny_model_dir, store.META)
+    meta["versions"]["scikit-learn"] = "0.24.2"
+    with pytest.raises(ModelError, match="negclass train --data FILE --out") as user:
+        store.check_meta(tiny_model_dir, meta)
+    monkeypatch.setattr(store, "shipped_model_dir", lambda: tiny_model_dir)
+    with pytest.raises(ModelError, match="reinstall negclass") as shipped:
+        store.check_meta(tiny_model_dir, meta)
+    assert "negclass train" not in str(shipped.value) and "scikit-learn==0.24.2" in str(user.value)
 
 
 def test_the_training_run_records_the_lookup_tables_version(tiny_model_dir):

@@ -153,6 +153,7 @@ def test_the_whole_loop_through_the_command_line(work, cli, train_cli):
     assert out.returncode == 2 and "meta.json does not match its checksum" in out.stderr
 
 
+@pytest.mark.slow
 def test_suggest_prints_and_writes_a_file_ready_for_labelling(work, tmp_path, cli):
     model_dir = tmp_path / "m"
     out = cli(work, "train", "--no-base", "--data", "train.jsonl", "--split", "split.csv", "--quick", "--out", model_dir,

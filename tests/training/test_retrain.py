@@ -220,6 +220,7 @@ def split(tmp_path):
     return tmp_path / "split.csv"
 
 
+@pytest.mark.slow
 def test_a_real_run_measures_both_models_on_the_same_held_out_rows(home, tiny_model_dir, split):
     current_default("tiny", tiny_model_dir)
     o = run(name="mine", split_file=split, quick=True)
