@@ -7,9 +7,11 @@ import os
 import shutil
 import socket
 import subprocess
+import sysconfig
 import sys
 import time
 import urllib.request
+import venv
 from pathlib import Path
 
 import pytest
@@ -84,31 +86,40 @@ def test_a_built_wheel_classifies_scores_and_serves_outside_the_repository(tmp_p
                             "-w", wheels, src], capture_output=True, text=True, timeout=300)
     assert built.returncode == 0, built.stderr
     wheel, = wheels.glob("negclass-*.whl")
-    target = tmp_path / "site"
-    installed = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", target, wheel],
+    # a fresh virtualenv of its own; the wheel's dependencies come from this environment through a
+    # .pth line (a plain path: no editable install of this checkout is visible there), so no index is needed
+    venv_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=True).create(venv_dir)
+    bin_dir = venv_dir / ("Scripts" if os.name == "nt" else "bin")
+    python = bin_dir / ("python.exe" if os.name == "nt" else "python")
+    site = Path(subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                               capture_output=True, text=True, check=True).stdout.strip())
+    deps = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    (site / "dependencies.pth").write_text("\n".join(sorted(deps)) + "\n", encoding="utf-8")
+    installed = subprocess.run([python, "-m", "pip", "install", "--no-deps", "--no-index", "-q", wheel],
                                capture_output=True, text=True, timeout=300)
     assert installed.returncode == 0, installed.stderr
-    model = target / "negclass" / "models" / "default"
+    model = site / "negclass" / "models" / "default"
     assert sorted(p.name for p in model.iterdir()) == sorted([store.PIPELINE, store.META, store.METRICS, store.CARD,
                                                               store.MANIFEST])
 
-    work = tmp_path / "work"  # outside the repository; dependencies come from this environment
+    work = tmp_path / "work"  # outside the repository
     work.mkdir()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(target), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
-           "NEGCLASS_HOME": str(tmp_path / "home")}
-    env.pop("NEGCLASS_MODEL", None)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "NEGCLASS_MODEL", "VIRTUAL_ENV")}
+    env["NEGCLASS_HOME"] = str(tmp_path / "home")
+    script = bin_dir / ("negclass.exe" if os.name == "nt" else "negclass")  # the installed console script
 
     def negclass(*args, timeout=180):
-        return subprocess.run([sys.executable, "-m", "negclass", *map(str, args)], cwd=work, env=env,
+        return subprocess.run([script, *map(str, args)], cwd=work, env=env,
                               capture_output=True, text=True, timeout=timeout)
 
-    where = subprocess.run([sys.executable, "-c", "import negclass, negclass.models as m, negclass.model.store as s; "
+    where = subprocess.run([python, "-c", "import negclass, negclass.models as m, negclass.model.store as s; "
                             "print(negclass.__file__); print(m.__file__); print(s.shipped_model_dir())"],
                            cwd=work, env=env, capture_output=True, text=True, timeout=60)
     assert where.returncode == 0, where.stderr
     package, models, shipped = map(Path, where.stdout.split())
-    assert package == target / "negclass" / "__init__.py"
-    assert models == target / "negclass" / "models" / "__init__.py" and shipped == model
+    assert package == site / "negclass" / "__init__.py"
+    assert models == site / "negclass" / "models" / "__init__.py" and shipped == model
     assert ROOT not in package.parents and ROOT not in shipped.parents
 
     out = negclass("classify", "--json", "We've got two other bidders lined up, so there's no need for a meeting.")
@@ -128,7 +139,7 @@ def test_a_built_wheel_classifies_scores_and_serves_outside_the_repository(tmp_p
     assert "comes with a source checkout" in out.stderr and len(out.stderr.strip().splitlines()) == 1
 
     port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "negclass", "serve", "--port", str(port)], cwd=work, env=env,
+    server = subprocess.Popen([script, "serve", "--port", str(port)], cwd=work, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         page = None
