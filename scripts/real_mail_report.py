@@ -2,11 +2,12 @@
 """The figures a model is judged by on real mail, in one table.
 
 For each labelled set: refusal recall, false alarms, reason accuracy on the refusals found,
-ranking AUC of P(refusal), macro-F1, top-label ECE and the calibration error of P(refusal). Then
+ranking AUC of P(refusal), recall at the
+P(refusal) that flags 8% of the non-refusals (what the ranking allows at the false-alarm target), macro-F1, top-label ECE and the calibration error of P(refusal). Then
 the share flagged among the real messages with nothing to refuse (one-liners, jokes and chain
 letters, news and newsletters, personal mail, automatic notices) of the real test and dev sets.
 
-    python scripts/real_mail_report.py [--model DIR] [--json]
+    python scripts/real_mail_report.py [--model DIR] [--json] [--dev-only]
 """
 from __future__ import annotations
 
@@ -29,9 +30,22 @@ from negclass.training.evaluate import metrics_of_results  # noqa: E402
 SHARED = ROOT.parent / "shared" / "data"
 SETS = {"real test (data/real-test.jsonl)": ROOT / "data" / "real-test.jsonl",
         "real dev (data/real-dev.jsonl)": ROOT / "data" / "real-dev.jsonl",
+        # dev messages of rounds 3-6, labelled like the rest and never trained on, not yet tuned on
+        "real dev, held back (rounds 3-6)": sorted((ROOT / "data" / "held-back").glob("real-dev_round*.jsonl")),
         "real-devset.jsonl (shared)": SHARED / "real-devset.jsonl",
         "devset.jsonl (written by others)": SHARED / "devset.jsonl"}
+CONTENTLESS_SETS = ("real test (data/real-test.jsonl)", "real dev (data/real-dev.jsonl)")
 CONTENTLESS = {"one_liner", "joke_chain", "news_newsletter", "personal", "auto"}
+
+
+def recall_at_false_alarms(p_ref: np.ndarray, is_ref: np.ndarray, rate: float) -> float | None:
+    """Share of the refusals scored above the highest threshold that flags at most ``rate`` of the non-refusals."""
+    negatives = np.sort(p_ref[~is_ref])[::-1]
+    if not is_ref.any() or not len(negatives):
+        return None
+    k = int(np.floor(rate * len(negatives)))  # this many non-refusals may lie above the threshold
+    threshold = negatives[k] if k < len(negatives) else -np.inf
+    return float((p_ref[is_ref] > threshold).mean())
 
 
 def measure(model, frame) -> dict:
@@ -41,6 +55,7 @@ def measure(model, frame) -> dict:
     p_ref = np.array([1.0 - r.probabilities.get(taxonomy.NONE, 1.0) if not r.error else 0.0 for r in results])
     is_ref = y != taxonomy.NONE
     m["auc"] = float(roc_auc_score(is_ref, p_ref)) if 0 < is_ref.sum() < len(y) else None
+    m["recall_at_8pct_false_alarms"] = recall_at_false_alarms(p_ref, is_ref, 0.08)
     m["flagged"] = [r.reason != taxonomy.NONE and not r.error for r in results]
     return m
 
@@ -49,28 +64,33 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", type=Path)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--dev-only", action="store_true",
+                    help="leave the real test set out (for comparing models that are not shipped)")
     args = ap.parse_args()
     model = negclass.load_model(args.model)
     out, empty = {}, []
-    print(f"{'set':36}{'n':>5}{'ref':>5}{'recall':>8}{'f.a.':>7}{'reason|det':>11}{'AUC':>7}{'macroF1':>9}"
+    print(f"{'set':36}{'n':>5}{'ref':>5}{'recall':>8}{'f.a.':>7}{'reason|det':>11}{'AUC':>7}{'rec@8%':>8}{'macroF1':>9}"
           f"{'ECE':>7}{'refECE':>8}")
-    for name, path in SETS.items():
-        if not path.exists():
+    for name, paths in SETS.items():
+        if args.dev_only and name.startswith("real test"):
             continue
-        frame = dataset.load([path])
+        paths = [p for p in (paths if isinstance(paths, list) else [paths]) if p.exists()]
+        if not paths:
+            continue
+        frame = dataset.load(paths)
         m = measure(model, frame)
-        if "kind" in frame:
+        if "kind" in frame and name in CONTENTLESS_SETS:
             mask = frame["kind"].isin(CONTENTLESS).to_numpy() & (frame["reason"] == taxonomy.NONE).to_numpy()
             empty += [f for f, keep in zip(m["flagged"], mask) if keep]
         del m["flagged"]
         out[name] = m
         f = lambda v: "   —" if v is None else f"{v:.3f}"  # noqa: E731
         print(f"{name:36}{m['n']:>5}{int((frame['reason'] != taxonomy.NONE).sum()):>5}{f(m['refusal_recall']):>8}"
-              f"{f(m['false_alarm_rate']):>7}{f(m['reason_accuracy_on_detected']):>11}{f(m['auc']):>7}"
+              f"{f(m['false_alarm_rate']):>7}{f(m['reason_accuracy_on_detected']):>11}{f(m['auc']):>7}{f(m['recall_at_8pct_false_alarms']):>8}"
               f"{f(m['macro_f1']):>9}{f(m['ece']):>7}{f(m['refusal_ece']):>8}")
     if empty:
         out["contentless"] = {"n": len(empty), "flagged": int(sum(empty)), "share": sum(empty) / len(empty)}
-        print(f"nothing to refuse (real test + dev: {', '.join(sorted(CONTENTLESS))}): "
+        print(f"nothing to refuse ({'real dev' if args.dev_only else 'real test + dev'}: {', '.join(sorted(CONTENTLESS))}): "
               f"{sum(empty)} of {len(empty)} flagged ({sum(empty) / len(empty):.1%})")
     if args.json:
         print(json.dumps(out, indent=2))
