@@ -2,10 +2,11 @@
 """The figures a model is judged by on real mail, in one table.
 
 For each labelled set: refusal recall, false alarms, reason accuracy on the refusals found,
-ranking AUC of P(refusal), recall at the
-P(refusal) that flags 8% of the non-refusals (what the ranking allows at the false-alarm target), macro-F1, top-label ECE and the calibration error of P(refusal). Then
-the share flagged among the real messages with nothing to refuse (one-liners, jokes and chain
-letters, news and newsletters, personal mail, automatic notices) of the real test and dev sets.
+ranking AUC of P(refusal), recall at the P(refusal) that flags 8% of the non-refusals (what the
+ranking allows at the false-alarm target), macro-F1, top-label ECE and the calibration error of
+P(refusal). Then the share flagged among the real messages with nothing to refuse (one-liners,
+jokes and chain letters, news and newsletters, personal mail, automatic notices) of the real test
+and dev sets.
 
     python scripts/real_mail_report.py [--model DIR] [--json] [--dev-only]
 """

@@ -1,19 +1,10 @@
 """scripts/build_pairs.py: pairs become labelled rows; quoted replies get their email; a pid written twice counts once."""
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "build_pairs.py"
-
-
-def _script():
-    spec = importlib.util.spec_from_file_location("build_pairs", SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
+from tests.conftest import load_script
 
 EMAIL = ("Dear Mr. Quill,\n\nOur firm places senior gas schedulers with trading desks across Houston. "
          "I have two openings that match your background and would be glad to walk you through them.\n\n"
@@ -43,7 +34,7 @@ def test_quoted_reply_rows_keep_only_the_reply_and_a_repeated_pid_is_dropped(tmp
                     "side, can you check it today?\nRobin"},
     ])
     _write(out / "b.jsonl", [{"pid": "x-1", "refusal": "No.", "engaged": "Yes."}])  # the same pid again
-    mod = _script()
+    mod = load_script("build_pairs")
     rows, problems = mod.load(src, out, {"x-1": "<1@example>", "x-2": "<2@example>"})
     assert problems["pid written twice"] == 1
     by_id = {r["id"][-1] + r["message_id"]: r for r in rows}

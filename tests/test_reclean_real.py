@@ -1,19 +1,9 @@
 """scripts/reclean_real.py: re-cleans stored texts atomically, drops nothing, reports what it did."""
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "reclean_real.py"
-
-
-def _script():
-    spec = importlib.util.spec_from_file_location("reclean_real", SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
+from tests.conftest import load_script
 
 ROWS = [
     {"id": "keep", "text": "We will not move on price this quarter.", "reason": "no_budget"},
@@ -29,7 +19,7 @@ def test_reclean_rewrites_quoted_blocks_and_keeps_rows_that_would_be_empty(tmp_p
     path = tmp_path / "real.jsonl"
     lines = [json.dumps(r, ensure_ascii=False) + "\n" for r in ROWS]
     path.write_text("".join(lines), encoding="utf-8")
-    mod = _script()
+    mod = load_script("reclean_real")
     assert mod.main([str(path)]) == 0
     assert path.read_text(encoding="utf-8") == "".join(lines)  # a dry run writes nothing
     assert mod.main([str(path), "--write"]) == 0
