@@ -29,13 +29,14 @@ from negclass.training import dataset  # noqa: E402
 from negclass.training.evaluate import metrics_of_results  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
-SETS = {"real test (data/real-test.jsonl)": ROOT / "data" / "real-test.jsonl",
-        "real dev (data/real-dev.jsonl)": ROOT / "data" / "real-dev.jsonl",
+TEST, DEV = "real test (data/real-test.jsonl)", "real dev (data/real-dev.jsonl)"
+SETS = {TEST: [ROOT / "data" / "real-test.jsonl"],
+        DEV: [ROOT / "data" / "real-dev.jsonl"],
         # dev messages of rounds 3-6, labelled like the rest and never trained on, not yet tuned on
         "real dev, held back (rounds 3-6)": sorted((ROOT / "data" / "held-back").glob("real-dev_round*.jsonl")),
-        "real-devset.jsonl (shared)": SHARED / "real-devset.jsonl",
-        "devset.jsonl (written by others)": SHARED / "devset.jsonl"}
-CONTENTLESS_SETS = ("real test (data/real-test.jsonl)", "real dev (data/real-dev.jsonl)")
+        "real-devset.jsonl (shared)": [SHARED / "real-devset.jsonl"],
+        "devset.jsonl (written by others)": [SHARED / "devset.jsonl"]}
+CONTENTLESS_SETS = (TEST, DEV)  # where the share of flagged messages with nothing to refuse is counted
 CONTENTLESS = {"one_liner", "joke_chain", "news_newsletter", "personal", "auto"}
 
 
@@ -73,9 +74,9 @@ def main() -> int:
     print(f"{'set':36}{'n':>5}{'ref':>5}{'recall':>8}{'f.a.':>7}{'reason|det':>11}{'AUC':>7}{'rec@8%':>8}{'macroF1':>9}"
           f"{'ECE':>7}{'refECE':>8}")
     for name, paths in SETS.items():
-        if args.dev_only and name.startswith("real test"):
+        if args.dev_only and name == TEST:
             continue
-        paths = [p for p in (paths if isinstance(paths, list) else [paths]) if p.exists()]
+        paths = [p for p in paths if p.exists()]
         if not paths:
             continue
         frame = dataset.load(paths)
