@@ -12,7 +12,11 @@ when they agree, else the first reader's among the agreeing ones.
 
 With ``--write``, writes ``data/real-test.jsonl``, ``data/real-dev.jsonl`` and
 ``data/corpus/enron_pool.jsonl`` (the train split), keeping the rows of earlier rounds, and prints
-Cohen's kappa per split (of this round's readings).
+Cohen's kappa per split (of this round's readings). With ``--held-back ROUND`` as well, only this
+round's test rows join ``data/real-test.jsonl``; its dev and train rows are written to
+``data/held-back/real-dev_ROUND.jsonl`` and ``data/held-back/enron_pool_ROUND.jsonl``, kept out of
+the default training and tuning data. Either way a test row that repeats another test row or a
+text that is or may be trained on (the corpus, the held-back files) is left out and listed.
 """
 from __future__ import annotations
 
@@ -88,6 +92,7 @@ def main() -> int:
     ap.add_argument("labels", type=Path)
     ap.add_argument("--third-out", type=Path, help="write the disagreements to read a third time, as a batch file")
     ap.add_argument("--write", action="store_true")
+    ap.add_argument("--held-back", metavar="ROUND", help="this round's dev and train rows go to data/held-back/")
     args = ap.parse_args()
     items = json.loads(args.items.read_text("utf-8"))
     labels = read_labels(args.labels)
@@ -130,6 +135,8 @@ def main() -> int:
                                   "kind": kind, "picked_by": ";".join(it["picked_by"]),
                                   "message_id": it["message_id"]})
     print("outcome:", dict(how))
+    if args.held_back:
+        return write_held_back(kept, args.held_back, args.write)
     # rows labelled in earlier rounds stay; a message read again takes its new label
     for split, path in OUT.items():
         if path.exists():
@@ -164,6 +171,50 @@ def main() -> int:
             with open(OUT[split], "w", encoding="utf-8") as f:
                 for r in rows:
                     f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    return 0
+
+
+def _rows(paths) -> list[dict]:
+    return [json.loads(line) for p in paths if p.exists() for line in p.read_text("utf-8").splitlines() if line.strip()]
+
+
+def write_held_back(kept: dict, round_name: str, write: bool) -> int:
+    """This round's test rows join the test set; its dev and train rows are held back."""
+    held = ROOT / "data" / "held-back"
+    out = {"test": OUT["test"], "dev": held / f"real-dev_{round_name}.jsonl",
+           "train": held / f"enron_pool_{round_name}.jsonl"}
+    # run again, the round replaces its own rows: they are not "earlier" and not repeats of themselves
+    this_round = {r["message_id"] for rows in kept.values() for r in rows}
+    earlier_test = [r for r in _rows([OUT["test"]]) if r["message_id"] not in this_round]
+    trainable = [r["text"] for r in _rows(sorted(OUT["train"].parent.glob("*.jsonl")))
+                 + _rows(sorted(set(held.glob("enron_p*.jsonl")) - {out["train"]}))]
+    test = kept.get("test", [])
+    drop = {m.b for m in dataset.similar([r["text"] for r in test])}
+    drop |= {m.a for m in dataset.similar([r["text"] for r in test], trainable)} if test and trainable else set()
+    drop |= {m.a for m in dataset.similar([r["text"] for r in test], [r["text"] for r in earlier_test])} if test else set()
+    for k in sorted(drop):
+        print(f"test: {test[k]['id']} left out, it repeats another test row or a trainable text")
+    kept["test"] = [r for k, r in enumerate(test) if k not in drop]
+    not_train = [r["text"] for r in earlier_test + kept["test"] + kept.get("dev", [])]
+    train = kept.get("train", [])
+    drop = {m.b for m in dataset.similar([r["text"] for r in train])}
+    drop |= {m.a for m in dataset.similar([r["text"] for r in train], trainable + not_train)} if train else set()
+    kept["train"] = [r for k, r in enumerate(train) if k not in drop]
+    if drop:
+        print(f"train: {len(drop)} rows left out as repeats of other texts")
+    for split, rows in sorted(kept.items()):
+        c = collections.Counter(r["reason"] for r in rows)
+        print(f"{split}: {len(rows)} new rows, {dict(sorted(c.items()))} -> {out[split].relative_to(ROOT)}")
+        if not write:
+            continue
+        rows = sorted(rows, key=lambda r: r["id"])
+        if split == "test":
+            rows = sorted(earlier_test + rows, key=lambda r: r["id"])
+        tmp = out[split].with_suffix(".tmp")
+        with open(tmp, "w", encoding="utf-8") as f:
+            for r in rows:
+                f.write(json.dumps(r, ensure_ascii=False) + "\n")
+        tmp.replace(out[split])
     return 0
 
 

@@ -47,6 +47,21 @@ DEAL = re.compile(r"\b(deal|offer|proposal|propose|contract|price|pricing|terms|
                   r"counter\w*|bid|quote|settle\w*|purchase|buy|sell|transaction|term sheet|discuss\w*|meet\w*)\b")
 
 
+# round 7: short declines of an offer, a pitch or an applicant (searched in new texts of at most
+# 2,500 characters), and offer or hiring words with a negation (at most 1,500 characters)
+SHORT_DECLINE = re.compile(
+    r"\b(not interested|no interest|not at this time|at this time|we('ll| will)? pass|i('ll| will)? pass|pass on|"
+    r"pass for now|declin\w*|no thanks|no thank you|not looking|not in the market|go(ing)? (with|in) (another|a different)|"
+    r"other direction|not (a|the right) fit|happy with (our|my|the) current|already (have|using|use|signed|committed)|"
+    r"filled the position|not (be )?(pursu|mov|proceed)\w*|not (going|able) to (proceed|move forward|pursue|participate|accept)|"
+    r"unfortunately|regret|not prepared|no need|won'?t be|unable to (accept|proceed|participate|offer))\b")
+OFFER_WORDS = re.compile(
+    r"\b(candidate|resume|r[eé]sum[eé]|applicant|application|position|opening|interview\w*|recruit\w*|hire|hiring|job|"
+    r"offer|proposal|vendor|services|product|solution|opportunit\w+|sponsor\w*|partnership|bid|rfp)\b")
+NEGATION = re.compile(r"\b(not|no|unfortunately|regret|decided|filled|pass|declin\w+|without|other (candidates|direction|route)|"
+                      r"doesn'?t|don'?t|won'?t|can'?t|cannot|isn'?t)\b")
+
+
 def reserved(message_id: str) -> bool:
     return int(hashlib.sha256(message_id.strip().encode("utf-8")).hexdigest(), 16) % 5 == 0
 
@@ -85,6 +100,8 @@ def main() -> int:
     ap.add_argument("--max-chars", type=int, default=4000, help="longer new texts are left out of the pattern sample")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--exclude", type=Path, nargs="*", default=[], help="JSONL files whose message_id rows are skipped")
+    ap.add_argument("--declines", action="store_true",
+                    help="also pick every short decline (SHORT_DECLINE) and offer words with a negation (OFFER_WORDS)")
     args = ap.parse_args()
 
     skip = set()
@@ -115,6 +132,13 @@ def main() -> int:
         chosen.setdefault(i, set()).add("pattern")
     for i in rng.sample(range(len(rows)), min(args.random, len(rows))):
         chosen.setdefault(i, set()).add("random")
+    if args.declines:
+        for i, r in enumerate(rows):
+            low = r["text"].lower()
+            if 20 <= len(low) <= 2500 and SHORT_DECLINE.search(low):
+                chosen.setdefault(i, set()).add("short_decline")
+            elif 40 <= len(low) <= 1500 and OFFER_WORDS.search(low) and NEGATION.search(low):
+                chosen.setdefault(i, set()).add("offer_words")
     short = [i for i, r in enumerate(rows) if len(r["text"].split()) <= 8]
     for i in rng.sample(short, min(args.short, len(short))):
         chosen.setdefault(i, set()).add("short")
