@@ -54,6 +54,11 @@ def model_card(meta: dict, metrics: dict) -> str:
         f"{', character 2-5-grams' if meta['selected']['use_chars'] else ''} and cue counts, then "
         f"a linear model ({meta['selected']['linear']}, C={meta['selected']['C']}, signals `{meta['selected']['signal_mode']}`), "
         f"probabilities calibrated ({meta['config']['calibration']}).",
+        *([f"A stance-content gate (lemma 1-2-grams, logistic regression) trained on "
+           f"{meta['gate']['rows']} rows, {meta['gate']['no_stance_content']} of them real mail with no stance "
+           f"content (automatic notices, jokes and chain letters, news and newsletters, personal mail), "
+           f"multiplies P(refusal) by (1 − P(no stance content))^{meta['gate']['power']:g}."]
+          if meta.get("gate") else []),
         f"A text counts as a refusal when 1 − P(none) ≥ {meta['refusal_threshold']:.3f}. "
         f"A result is flagged low-confidence when its probability is below "
         f"{meta['low_confidence']['min_confidence']:.2f} or its lead over the runner-up is below "

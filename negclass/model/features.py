@@ -435,12 +435,16 @@ def length_feature(n_words: int) -> str | None:
     return next((name for top, name in LENGTH_BINS if n_words <= top), None)
 
 
+def word_count(p: Parsed) -> int:
+    """Words of a parsed text (tokens with a letter or digit)."""
+    return sum(1 for lemma in p.lemmas if any(c.isalnum() for c in lemma))
+
+
 def select_cues(parsed: list[Parsed]) -> list[dict[str, float]]:
     out = []
     for p in parsed:
         counts = p.cue_counts()
-        n_words = sum(1 for lemma in p.lemmas if any(c.isalnum() for c in lemma))
-        name = length_feature(n_words)
+        name = length_feature(word_count(p))
         if name:
             counts[name] = 1.0
         if CUE_PREFIX + DEAL_CONTEXT not in counts:

@@ -6,7 +6,7 @@
             ("parse", LinguisticParser()),                #   lemmas, spans, cue matches
             ("features", build_features(...)),            #   lemma n-grams, cue counts, ...
             ("clf", ReasonSignalClassifier(...)),         #   calibrated reason (and signal) model
-        ]), min_confidence=..., min_margin=...)),
+        ]), gate=build_gate(), ...)),                     #   P(refusal) damped where nothing is at stake
     ])
 
 ``predict_proba`` and ``predict`` of that pipeline on raw messages give the probabilities and the
@@ -24,6 +24,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, Tra
 from sklearn.utils.validation import check_is_fitted
 
 from ..mail import cleaning
+from . import gate as gate_mod
 from . import taxonomy
 from .estimator import with_refusal_probability
 
@@ -79,6 +80,7 @@ class Reading:
     X: object
     parsed: list
     starts: list[int]
+    no_content: np.ndarray | None = None  # P(no stance content) of each text, when there is a gate
 
 
 class WholeTextClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
@@ -90,6 +92,12 @@ class WholeTextClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     divided by the number of windows (``many_chances``). An empty text gets no reason (``None``)
     and a row of zero probabilities.
 
+    With a ``gate`` (see ``gate.py``), fitted on ``gate_y`` (1: no stance content, 0: some,
+    ``gate.UNKNOWN``: not learnt from), each text's P(refusal) is multiplied by
+    ``(1 - P(no stance content)) ** gate_power``; the gate reads the lemmas of the text's first
+    window. Without ``gate_y`` no gate is fitted. Either way a text of a few words with no stance
+    cue (``gate.says_nothing``) gets P(refusal) 0.
+
     The decision: the classifier's own (``decide``: the refusal threshold, then the most probable
     refusal reason), flagged as low confidence when the chosen reason's probability is below
     ``min_confidence``, its lead over the runner-up below ``min_margin``, or it is not the most
@@ -98,20 +106,41 @@ class WholeTextClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     def __init__(self, estimator=None, window_chars: int = cleaning.WINDOW_CHARS,
                  window_overlap: int = cleaning.WINDOW_OVERLAP, min_confidence: float = 0.0,
-                 min_margin: float = 0.0):
+                 min_margin: float = 0.0, gate=None, gate_power: float = 1.0):
         self.estimator = estimator
         self.window_chars = window_chars
         self.window_overlap = window_overlap
         self.min_confidence = min_confidence
         self.min_margin = min_margin
+        self.gate = gate
+        self.gate_power = gate_power
 
-    def fit(self, X, y, **fit_params):
+    def fit(self, X, y, gate_y=None, **fit_params):
         """Fit ``estimator`` on the texts ``X`` and labels ``y`` (``"reason/signal"`` or ``reason``,
         see ``estimator.join_labels``); ``fit_params`` go to its ``fit`` (for a Pipeline,
-        ``clf__sample_weight=...``)."""
-        self.estimator_ = clone(self.estimator).fit(list(X), y, **fit_params)
+        ``clf__sample_weight=...``). The gate, if any, is fitted on the rows ``gate_y`` knows,
+        when they hold both answers."""
+        X = list(X)
+        self.estimator_ = clone(self.estimator).fit(X, y, **fit_params)
         self.classes_ = np.asarray(self.estimator_.classes_, dtype=object)
+        self.gate_ = None
+        if self.gate is not None and gate_y is not None:
+            gate_y = np.asarray(gate_y, dtype=int)
+            known = np.flatnonzero(gate_y != gate_mod.UNKNOWN)
+            if len(set(gate_y[known])) == 2:
+                parsed = self.parser.transform([self._first_window(X[i]) for i in known])
+                self.gate_ = clone(self.gate).fit([p.lemma_text for p in parsed], gate_y[known])
         return self
+
+    def __setstate__(self, state):
+        # a model saved before the gate existed loads as a model without one
+        state = {"gate": None, "gate_power": 1.0, "gate_": None, **state}
+        super().__setstate__(state)
+
+    def _first_window(self, text: str) -> str:
+        for a, b in cleaning.windows(text, self.window_chars, self.window_overlap):
+            return text[a:b]
+        return text
 
     # -- the fitted parts ------------------------------------------------------------------
     @property
@@ -149,17 +178,28 @@ class WholeTextClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         parsed = self.parser.transform(pieces)
         Xf = self.features.transform(parsed)
         proba = self.clf.predict_proba(Xf)
-        if len(pieces) == len(rows):
-            return Reading(rows, proba, Xf, parsed, starts)
         none = list(self.classes_).index(taxonomy.NONE)
-        best: dict[int, int] = {}
-        for j, k in enumerate(owner):
-            if k not in best or proba[j, none] < proba[best[k], none]:
-                best[k] = j
-        chosen = [best[k] for k in range(len(rows))]
-        n_windows = np.bincount(owner, minlength=len(rows))
-        return Reading(rows, many_chances(proba[chosen], n_windows, none), Xf[chosen],
-                       [parsed[j] for j in chosen], [starts[j] for j in chosen])
+        first = np.searchsorted(owner, np.arange(len(rows)))  # each text's first window
+        no_content = np.array([float(gate_mod.says_nothing(parsed[j])) for j in first])
+        if self.gate_ is not None:
+            no_content = np.maximum(no_content, self.gate_.predict_proba([parsed[j].lemma_text for j in first])[:, 1])
+        elif not no_content.any():
+            no_content = None
+        if len(pieces) == len(rows):
+            reading = Reading(rows, proba, Xf, parsed, starts)
+        else:
+            best: dict[int, int] = {}
+            for j, k in enumerate(owner):
+                if k not in best or proba[j, none] < proba[best[k], none]:
+                    best[k] = j
+            chosen = [best[k] for k in range(len(rows))]
+            n_windows = np.bincount(owner, minlength=len(rows))
+            reading = Reading(rows, many_chances(proba[chosen], n_windows, none), Xf[chosen],
+                              [parsed[j] for j in chosen], [starts[j] for j in chosen])
+        if no_content is not None:
+            reading.proba = gate_mod.damp(reading.proba, no_content, self.gate_power, none)
+            reading.no_content = no_content
+        return reading
 
     # -- deciding --------------------------------------------------------------------------
     def decide(self, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -221,10 +261,12 @@ def many_chances(proba: np.ndarray, n_windows: np.ndarray, none: int) -> np.ndar
     return with_refusal_probability(proba, p_ref, odds / (1.0 + odds), none)
 
 
-def build_pipeline(parser, features, clf, *, min_confidence: float = 0.0, min_margin: float = 0.0):
+def build_pipeline(parser, features, clf, *, min_confidence: float = 0.0, min_margin: float = 0.0,
+                   gate=None, gate_power: float = 1.0):
     """The unfitted whole model from its parts."""
     from sklearn.pipeline import Pipeline
 
     inner = Pipeline([("parse", parser), ("features", features), ("clf", clf)])
     return Pipeline([("clean", MailCleaner()),
-                     ("read", WholeTextClassifier(inner, min_confidence=min_confidence, min_margin=min_margin))])
+                     ("read", WholeTextClassifier(inner, min_confidence=min_confidence, min_margin=min_margin,
+                                                  gate=gate, gate_power=gate_power))])

@@ -20,6 +20,7 @@ from ..errors import DataError, NegclassError
 from ..model import card, registry, store, taxonomy
 from ..model.estimator import ReasonSignalClassifier, join_labels, split_labels
 from ..model.features import LinguisticParser, build_features
+from ..model.gate import UNKNOWN, build_gate, gate_labels
 from ..model.pipeline import MailCleaner, WholeTextClassifier, build_pipeline
 from ..model.predict import Model
 from . import dataset
@@ -102,6 +103,11 @@ class TrainConfig:
     real_weight: float = 1.0                # training weight of rows from real_weight_sources
     real_weight_sources: tuple = ("enron-mined", "enron-pool", "enron-pairs")
     tune_min_threshold: float = 0.2         # the real-mail threshold is never lower than this
+    # the stance-content gate (model/gate.py): P(refusal) times (1 - P(no stance content)) ** power;
+    # 0 leaves it out. It learns from the rows whose annotators recorded a kind of message.
+    gate_power: float = 1.0
+    gate_C: float = 2.0
+    gate_max_features: int = 20000          # its n-gram vocabulary: a larger one slows loading the model
     real_sources: tuple[str, ...] = ("enron-mined", "enron-pool")  # `source` of unedited real mail
     # Above this many training rows the search is cut to keep training time in bounds: fewer folds
     # (each fold still trains on thousands of rows) and no character n-gram candidates (the
@@ -299,11 +305,21 @@ def train(data_files: list[Path] | None = None, out_dir: Path | None = None, *, 
     low_conf = _choose_low_confidence(oof, y, oof_pred, cfg, clf.classes_)
     cv_metrics = reason_metrics(y, oof_pred, oof, signals, oof_signal)
 
+    gate_y = gate_labels(tr["reason"], tr["kind"] if "kind" in tr else [None] * len(tr), tr["source"],
+                         cfg.real_sources)
     pipeline = build_pipeline(LinguisticParser(),
                               build_features(cfg.word_max_features, cfg.char_max_features, cand[2], cfg.cue_weight),
                               _classifier(cand[0], cand[1], cfg, threshold),
-                              min_confidence=low_conf["min_confidence"], min_margin=low_conf["min_margin"])
-    pipeline.fit(tr["text"].tolist(), labels, read__clf__sample_weight=weights)
+                              min_confidence=low_conf["min_confidence"], min_margin=low_conf["min_margin"],
+                              gate=build_gate(cfg.gate_C, cfg.gate_max_features, cfg.seed) if cfg.gate_power > 0 else None,
+                              gate_power=cfg.gate_power)
+    pipeline.fit(tr["text"].tolist(), labels, read__clf__sample_weight=weights, read__gate_y=gate_y)
+    gated = pipeline.named_steps["read"].gate_ is not None
+    if gated:
+        progress(f"stance-content gate fitted on {int((gate_y != UNKNOWN).sum())} rows "
+                 f"({int((gate_y == 1).sum())} with no stance content)")
+    elif cfg.gate_power > 0:
+        progress("no stance-content gate: no training rows record a kind of message with no stance content")
     model = Model(pipeline, {"name": name})
     tuning = None
     if tune is not None and len(tune):
@@ -342,6 +358,8 @@ def train(data_files: list[Path] | None = None, out_dir: Path | None = None, *, 
         "refusal_threshold": threshold,
         "low_confidence": low_conf,
         "selected": {"linear": cand[0][0], "C": cand[0][1], "signal_mode": cand[1], "use_chars": cand[2]},
+        "gate": ({"rows": int((gate_y != UNKNOWN).sum()), "no_stance_content": int((gate_y == 1).sum()),
+                  "power": cfg.gate_power} if gated else None),
         "config": asdict(cfg),
         "search": {"folds": n_folds, "use_chars": list(use_chars), "candidates": len(candidates)},
         "data": {"files": [p.name for p in data_files], "fingerprint": dataset.fingerprint(frame),

@@ -35,3 +35,12 @@ def test_card_reports_the_reserve_audit_and_how_much_of_the_reserve_is_flagged(t
     assert "flags 30 of the 2000 reserved messages (1.50%)" in card
     del metrics["reserve_audit"]["flagged"]  # audits recorded before the count was kept
     assert "reserved messages (" not in model_card(meta, metrics)
+
+
+def test_card_describes_the_gate_only_when_the_model_has_one(tiny_model_dir):
+    meta = json.loads((tiny_model_dir / "meta.json").read_text())
+    metrics = json.loads((tiny_model_dir / "metrics.json").read_text())
+    assert meta["gate"] is None  # the fixture records no kinds of message
+    assert "stance-content gate" not in model_card(meta, metrics)
+    meta["gate"] = {"rows": 900, "no_stance_content": 120, "power": 1.0}
+    assert "gate (lemma 1-2-grams, logistic regression) trained on 900 rows, 120 of them" in model_card(meta, metrics)

@@ -68,7 +68,7 @@ def test_low_confidence_follows_the_pipeline_settings(model):
 
     texts = model.cleaner.transform(MIXED[:3])
     strict = clone(model.reader).set_params(min_confidence=1.01)
-    strict.estimator_, strict.classes_ = model.reader.estimator_, model.reader.classes_
+    strict.estimator_, strict.classes_, strict.gate_ = model.reader.estimator_, model.reader.classes_, model.reader.gate_
     assert strict.predict_low_confidence(texts).all()
     assert np.array_equal(strict.predict(texts), model.reader.predict(texts))
 
