@@ -433,6 +433,9 @@ def cmd_serve(args) -> int:
         sock = socket.socket(info[0], socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(info[4])
+        # listening from now on: a client that reads the address below and connects at once waits in
+        # the backlog until the server takes it, instead of being refused
+        sock.listen(2048)
     except OSError as exc:
         raise NegclassError(f"cannot listen on {args.host} port {args.port}: {exc.strerror or exc}; "
                             "choose another port with --port") from None
