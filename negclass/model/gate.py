@@ -29,7 +29,8 @@ UNKNOWN = -1  # a training row whose kind nobody recorded: the gate does not lea
 
 def build_gate(C: float = 2.0, max_features: int = 50000, seed: int = 0) -> Pipeline:
     """The unfitted gate: lemma 1-2-grams (TF-IDF) and a balanced logistic regression, reading
-    ``Parsed.lemma_text`` strings (the parse the reason model makes anyway: about 0.05 ms a text)."""
+    ``Parsed.lemma_text`` strings (the parse the reason model makes anyway: about 0.05 ms a text).
+    Training caps the vocabulary lower (``TrainConfig.gate_max_features``) to keep loading fast."""
     from .features import LemmaNgrams
 
     return Pipeline([("tfidf", LemmaNgrams(ngram_range=(1, 2), min_df=2, max_features=max_features,
@@ -69,7 +70,8 @@ def says_nothing(p) -> bool:
     return word_count(p) <= FEW_WORDS and all(name in STANCELESS_CUES for name, _, _ in p.cues)
 
 
-def damp(proba: np.ndarray, no_content: np.ndarray, power: float, none: int) -> np.ndarray:
-    """``proba`` with each row's P(refusal) times ``(1 - no_content) ** power``."""
+def damp(proba: np.ndarray, kept: np.ndarray, none: int) -> np.ndarray:
+    """``proba`` with each row's P(refusal) times ``kept`` (``(1 - P(no stance content)) ** power``,
+    0 for a text that ``says_nothing``)."""
     p_ref = 1.0 - proba[:, none]
-    return with_refusal_probability(proba, p_ref, p_ref * (1.0 - no_content) ** power, none)
+    return with_refusal_probability(proba, p_ref, p_ref * kept, none)

@@ -80,7 +80,7 @@ class Reading:
     X: object
     parsed: list
     starts: list[int]
-    no_content: np.ndarray | None = None  # P(no stance content) of each text, when there is a gate
+    no_content: np.ndarray | None = None  # P(no stance content) of each text (gate and few-words rule)
 
 
 class WholeTextClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
@@ -180,11 +180,13 @@ class WholeTextClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         proba = self.clf.predict_proba(Xf)
         none = list(self.classes_).index(taxonomy.NONE)
         first = np.searchsorted(owner, np.arange(len(rows)))  # each text's first window
-        no_content = np.array([float(gate_mod.says_nothing(parsed[j])) for j in first])
+        says_nothing = np.array([gate_mod.says_nothing(parsed[j]) for j in first], dtype=bool)
+        kept = np.where(says_nothing, 0.0, 1.0)  # the share of P(refusal) each text keeps
+        no_content = says_nothing.astype(float) if says_nothing.any() else None
         if self.gate_ is not None:
-            no_content = np.maximum(no_content, self.gate_.predict_proba([parsed[j].lemma_text for j in first])[:, 1])
-        elif not no_content.any():
-            no_content = None
+            q = self.gate_.predict_proba([parsed[j].lemma_text for j in first])[:, 1]
+            kept *= (1.0 - q) ** self.gate_power
+            no_content = np.maximum(q, says_nothing)
         if len(pieces) == len(rows):
             reading = Reading(rows, proba, Xf, parsed, starts)
         else:
@@ -197,7 +199,7 @@ class WholeTextClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             reading = Reading(rows, many_chances(proba[chosen], n_windows, none), Xf[chosen],
                               [parsed[j] for j in chosen], [starts[j] for j in chosen])
         if no_content is not None:
-            reading.proba = gate_mod.damp(reading.proba, no_content, self.gate_power, none)
+            reading.proba = gate_mod.damp(reading.proba, kept, none)
             reading.no_content = no_content
         return reading
 

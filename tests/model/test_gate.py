@@ -23,11 +23,11 @@ def test_damp_scales_refusal_and_keeps_the_reasons_proportions():
     proba = np.zeros((3, len(taxonomy.reasons())))
     refusals = [i for i in range(proba.shape[1]) if i != NONE]
     proba[:, refusals[0]], proba[:, refusals[1]], proba[:, NONE] = 0.6, 0.2, 0.2
-    out = gate.damp(proba, np.array([0.0, 0.5, 1.0]), power=1.0, none=NONE)
+    out = gate.damp(proba, np.array([1.0, 0.5, 0.0]), none=NONE)
     assert np.allclose(out.sum(axis=1), 1.0)
     assert np.allclose(1 - out[:, NONE], [0.8, 0.4, 0.0])
     assert np.allclose(out[:2, refusals[0]] / out[:2, refusals[1]], 3.0)
-    assert np.allclose(gate.damp(proba, np.array([0.5] * 3), power=0.0, none=NONE), proba)
+    assert np.allclose(gate.damp(proba, np.ones(3), none=NONE), proba)
 
 
 @pytest.fixture(scope="module")
@@ -95,6 +95,12 @@ def test_a_few_words_with_no_stance_cue_say_nothing(text, nothing):
 
 
 def test_a_reader_without_a_gate_still_gives_a_cueless_one_liner_no_refusal(fitted):
-    _, _, plain = fitted
+    _, gated, plain = fitted
     p = plain.predict_proba(["no sorry", "Not interested, we already have a supplier."])
     assert 1 - p[0, NONE] == 0.0 and 1 - p[1, NONE] > 0.0
+    # nor does a gate whose power is 0 (the gate is then switched off, the rule is not)
+    off = type(gated)(**{**gated.get_params(deep=False), "gate_power": 0.0})
+    off.estimator_, off.classes_, off.gate_ = gated.estimator_, gated.classes_, gated.gate_
+    p = off.predict_proba(["no sorry", "Not interested, we already have a supplier."])
+    assert 1 - p[0, NONE] == 0.0
+    assert np.allclose(p[1], plain.predict_proba(["Not interested, we already have a supplier."])[0])
