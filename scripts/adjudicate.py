@@ -32,6 +32,7 @@ from sklearn.metrics import cohen_kappa_score
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from negclass.files import atomic_write_text  # noqa: E402
 from negclass.model import taxonomy  # noqa: E402
 from negclass.training import dataset  # noqa: E402
 
@@ -207,14 +208,8 @@ def write_held_back(kept: dict, round_name: str, write: bool) -> int:
         print(f"{split}: {len(rows)} new rows, {dict(sorted(c.items()))} -> {out[split].relative_to(ROOT)}")
         if not write:
             continue
-        rows = sorted(rows, key=lambda r: r["id"])
-        if split == "test":
-            rows = sorted(earlier_test + rows, key=lambda r: r["id"])
-        tmp = out[split].with_suffix(".tmp")
-        with open(tmp, "w", encoding="utf-8") as f:
-            for r in rows:
-                f.write(json.dumps(r, ensure_ascii=False) + "\n")
-        tmp.replace(out[split])
+        rows = sorted(earlier_test + rows if split == "test" else rows, key=lambda r: r["id"])
+        atomic_write_text(out[split], "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     return 0
 
 

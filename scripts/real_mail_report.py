@@ -53,8 +53,8 @@ def recall_at_false_alarms(p_ref: np.ndarray, is_ref: np.ndarray, rate: float) -
     return float((p_ref[is_ref] > threshold).mean())
 
 
-def measure(model, frame) -> dict:
-    results = list(model.classify_many(frame["text"].tolist(), explain=False))
+def measure(frame, results) -> dict:
+    """The figures of one labelled set from the model's ``results`` on its texts."""
     y = frame["reason"].to_numpy(dtype=object)
     m = metrics_of_results(y, frame["signal"].tolist(), results)
     p_ref = np.array([1.0 - r.probabilities.get(taxonomy.NONE, 1.0) if not r.error else 0.0 for r in results])
@@ -65,12 +65,11 @@ def measure(model, frame) -> dict:
     return m
 
 
-def record_test(model_dir: Path, model, frame, key: str) -> None:
-    """The test set's block of the model's metrics, measured as training measures it (the model
-    against the majority class and the keyword rules), written with its card."""
+def record_test(model_dir: Path, frame, results, key: str) -> None:
+    """The test set's block of the model's metrics, measured as training measures it (the model's
+    ``results`` against the majority class and the keyword rules), written with its card."""
     y = frame["reason"].to_numpy(dtype=object)
     texts = MailCleaner().as_labelled(frame["text"].tolist())
-    results = list(model.classify_many(frame["text"].tolist(), explain=False))
     store.add_metrics(model_dir, key, {
         "model": metrics_of_results(y, frame["signal"].tolist(), results),
         "majority": reason_metrics(y, np.full(len(y), taxonomy.NONE, dtype=object)),
@@ -101,14 +100,15 @@ def main() -> int:
         if not paths:
             continue
         frame = dataset.load(paths)
-        m = measure(model, frame)
+        results = list(model.classify_many(frame["text"].tolist(), explain=False))
+        m = measure(frame, results)
         if "kind" in frame and name in CONTENTLESS_SETS:
             mask = frame["kind"].isin(CONTENTLESS).to_numpy() & (frame["reason"] == taxonomy.NONE).to_numpy()
             empty += [f for f, keep in zip(m["flagged"], mask) if keep]
         del m["flagged"]
         out[name] = m
         if args.record and name == TEST:
-            record_test(args.model or store.shipped_model_dir(), model, frame, paths[0].stem)
+            record_test(args.model or store.shipped_model_dir(), frame, results, paths[0].stem)
         f = lambda v: "   —" if v is None else f"{v:.3f}"  # noqa: E731
         print(f"{name:36}{m['n']:>5}{int((frame['reason'] != taxonomy.NONE).sum()):>5}{f(m['refusal_recall']):>8}"
               f"{f(m['false_alarm_rate']):>7}{f(m['reason_accuracy_on_detected']):>11}{f(m['auc']):>7}{f(m['recall_at_8pct_false_alarms']):>8}"

@@ -314,10 +314,12 @@ def train(data_files: list[Path] | None = None, out_dir: Path | None = None, *, 
                               gate=build_gate(cfg.gate_C, cfg.gate_max_features, cfg.seed) if cfg.gate_power > 0 else None,
                               gate_power=cfg.gate_power)
     pipeline.fit(tr["text"].tolist(), labels, read__clf__sample_weight=weights, read__gate_y=gate_y)
-    gated = pipeline.named_steps["read"].gate_ is not None
-    if gated:
-        progress(f"stance-content gate fitted on {int((gate_y != UNKNOWN).sum())} rows "
-                 f"({int((gate_y == 1).sum())} with no stance content)")
+    gate_meta = None
+    if pipeline.named_steps["read"].gate_ is not None:
+        gate_meta = {"rows": int((gate_y != UNKNOWN).sum()), "no_stance_content": int((gate_y == 1).sum()),
+                     "power": cfg.gate_power}
+        progress(f"stance-content gate fitted on {gate_meta['rows']} rows "
+                 f"({gate_meta['no_stance_content']} with no stance content)")
     elif cfg.gate_power > 0:
         progress("no stance-content gate: no training rows record a kind of message with no stance content")
     model = Model(pipeline, {"name": name})
@@ -358,8 +360,7 @@ def train(data_files: list[Path] | None = None, out_dir: Path | None = None, *, 
         "refusal_threshold": threshold,
         "low_confidence": low_conf,
         "selected": {"linear": cand[0][0], "C": cand[0][1], "signal_mode": cand[1], "use_chars": cand[2]},
-        "gate": ({"rows": int((gate_y != UNKNOWN).sum()), "no_stance_content": int((gate_y == 1).sum()),
-                  "power": cfg.gate_power} if gated else None),
+        "gate": gate_meta,
         "config": asdict(cfg),
         "search": {"folds": n_folds, "use_chars": list(use_chars), "candidates": len(candidates)},
         "data": {"files": [p.name for p in data_files], "fingerprint": dataset.fingerprint(frame),
