@@ -35,8 +35,6 @@ SHARED = ROOT.parent / "shared" / "data"
 TEST, DEV = "real test (data/real-test.jsonl)", "real dev (data/real-dev.jsonl)"
 SETS = {TEST: [ROOT / "data" / "real-test.jsonl"],
         DEV: [ROOT / "data" / "real-dev.jsonl"],
-        # dev messages of rounds 3-7, labelled like the rest and never trained on, not yet tuned on
-        "real dev, held back (rounds 3-7)": sorted((ROOT / "data" / "held-back").glob("real-dev_round*.jsonl")),
         "real-devset.jsonl (shared)": [SHARED / "real-devset.jsonl"],
         "devset.jsonl (written by others)": [SHARED / "devset.jsonl"]}
 CONTENTLESS_SETS = (TEST, DEV)  # where the share of flagged messages with nothing to refuse is counted

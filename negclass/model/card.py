@@ -40,6 +40,7 @@ def reliability_chart(curve: list[dict], width: int = 40) -> list[str]:
 
 def model_card(meta: dict, metrics: dict) -> str:
     d = meta["data"]
+    tuning = metrics.get("tuning")
     lines = [
         f"# Model card: negclass `{meta['name']}`", "",
         f"Created {meta['created']} with negclass {meta['versions']['negclass']}, "
@@ -59,7 +60,11 @@ def model_card(meta: dict, metrics: dict) -> str:
            f"content (automatic notices, jokes and chain letters, news and newsletters, personal mail), "
            f"multiplies P(refusal) by (1 − P(no stance content))^{meta['gate']['power']:g}."]
           if meta.get("gate") else []),
-        f"A text counts as a refusal when 1 − P(none) ≥ {meta['refusal_threshold']:.3f}. "
+        f"A text counts as a refusal when 1 − P(none) ≥ {meta['refusal_threshold']:.3f}"
+        + (f", the lowest threshold that flags at most {meta['config']['tune_false_alarm']:.0%} of the "
+           f"{tuning['examples'] - tuning['refusals']} real non-refusals of the real dev set"
+           + (" (after a Platt rescaling of P(refusal) fitted there)" if tuning.get("refusal_scale") else "")
+           if tuning and tuning.get("note", "").startswith("lowest") else "") + ". "
         f"A result is flagged low-confidence when its probability is below "
         f"{meta['low_confidence']['min_confidence']:.2f} or its lead over the runner-up is below "
         f"{meta['low_confidence']['min_margin']:.2f} (chosen on cross-validation so that confident "
@@ -75,7 +80,7 @@ def model_card(meta: dict, metrics: dict) -> str:
     ]
     names = {"heldout": "Held-out split of data/", "devset": "Dev set written by other people",
              "real-devset": "Real emails labelled by two annotators (shared)",
-             "real_dev": "Real dev set (data/real-dev.jsonl; threshold and calibration chosen here)",
+             "real_dev": "Real dev set (data/real-dev.jsonl; the refusal threshold chosen here)",
              "real-test": "Real test set (data/real-test.jsonl; frozen, never trained on or tuned on)"}
     order = [k for k in names if k in metrics] + sorted(k for k in metrics if k not in names)
     for key in order:  # a fixed order, so the card is the same when rebuilt from the saved JSON

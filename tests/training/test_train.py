@@ -117,7 +117,7 @@ def test_real_mail_tuning_sets_calibration_and_threshold(tmp_path):
     from tests.conftest import FIXTURES
 
     cfg = TrainConfig(cv_folds=2, linear_grid=(("svm", 1.0),), signal_modes=("joint",), use_chars=(False,),
-                      calibration_folds=2, tune_false_alarm=0.2, tune_min_per_class=3)
+                      calibration_folds=2, tune_false_alarm=0.2, tune_min_per_class=3, tune_recalibrate=True)
     res = train([FIXTURES / "labelled.jsonl"], tmp_path / "m", split_file=None, config=cfg, name="t",
                 progress=lambda m: None, tune_files=[FIXTURES / "tune.jsonl"])
     tuning = res.metrics["tuning"]
@@ -133,10 +133,22 @@ def test_too_few_real_refusals_are_not_recalibrated_on(tmp_path):
     from tests.conftest import FIXTURES
 
     cfg = TrainConfig(cv_folds=2, linear_grid=(("svm", 1.0),), signal_modes=("joint",), use_chars=(False,),
-                      calibration_folds=2, tune_false_alarm=0.2, tune_min_per_class=7)
+                      calibration_folds=2, tune_false_alarm=0.2, tune_min_per_class=7, tune_recalibrate=True)
     res = train([FIXTURES / "labelled.jsonl"], tmp_path / "m", split_file=None, config=cfg, name="t",
                 progress=lambda m: None, tune_files=[FIXTURES / "tune.jsonl"])
     assert res.metrics["tuning"]["refusals"] == 6 and res.metrics["tuning"]["refusal_scale"] is None
+
+
+def test_real_tuning_keeps_the_probability_scale_unless_asked(tmp_path):
+    from tests.conftest import FIXTURES
+
+    cfg = TrainConfig(cv_folds=2, linear_grid=(("svm", 1.0),), signal_modes=("joint",), use_chars=(False,),
+                      calibration_folds=2, tune_false_alarm=0.2, tune_min_per_class=3)
+    res = train([FIXTURES / "labelled.jsonl"], tmp_path / "m", split_file=None, config=cfg, name="t",
+                progress=lambda m: None, tune_files=[FIXTURES / "tune.jsonl"])
+    tuning = res.metrics["tuning"]
+    assert tuning["refusals"] == 6 and tuning["refusal_scale"] is None
+    assert res.meta["refusal_threshold"] == tuning["refusal_threshold"] and tuning["false_alarm_rate"] <= 0.2
 
 
 def test_real_tuning_without_refusals_caps_false_alarms(tmp_path):
