@@ -6,9 +6,10 @@ author engages instead, becomes a ``none`` row; a real message that readers judg
 refusal, edited so that its author declines, becomes a refusal row with the writer's signal. With
 the untouched real message already in the corpus, each makes a minimal pair whose one real side
 was read by two annotators. Rows go to ``data/corpus/enron_counterparts.jsonl``, with the source's
-Message-ID as provenance.
+Message-ID as provenance (``--out`` another file, e.g. under ``data/held-back/``, to keep them out
+of the default training data).
 
-    python scripts/build_counterparts.py ITEMS_DIR OUTPUTS_DIR [--write]
+    python scripts/build_counterparts.py ITEMS_DIR OUTPUTS_DIR [--write] [--out FILE]
 
 ``ITEMS_DIR`` holds the items given to writers (``NAME.jsonl``, each line ``pid``, ``task``
 ``engage`` or ``refuse``, ``text``) and ``NAME_map.json`` (pid -> the source row's id in
@@ -105,6 +106,7 @@ def main() -> int:
     ap.add_argument("outputs", type=Path)
     ap.add_argument("--top", type=int, default=10)
     ap.add_argument("--write", action="store_true")
+    ap.add_argument("--out", type=Path, default=OUT, help=f"where the rows go (default {OUT.relative_to(ROOT)})")
     args = ap.parse_args()
     pool = {r["id"]: r for r in map(json.loads, POOL.read_text("utf-8").splitlines())}
     rows, problems, pairs = build(args.items, args.outputs, pool)
@@ -114,8 +116,8 @@ def main() -> int:
     for token, lo, a, b in separating_tokens(pairs, args.top):
         print(f"  {token:15} {lo:+.2f}  {a:4} {b:4}")
     if args.write:
-        atomic_write_text(OUT, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
-        print(f"written to {OUT.relative_to(ROOT)}")
+        atomic_write_text(args.out, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+        print(f"written to {args.out}")
     return 0
 
 
