@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +36,17 @@ from negclass.training import dataset  # noqa: E402
 HELD = ROOT / "data" / "held-back"
 DEV, TEST = ROOT / "data" / "real-dev.jsonl", ROOT / "data" / "real-test.jsonl"
 CORPUS = ROOT / "data" / "corpus"
-TARGETS = {"real-dev_": DEV, "enron_pool_": CORPUS / "enron_pool.jsonl", "enron_pairs_": CORPUS / "enron_pairs.jsonl"}
+TARGETS = {"enron_pool_": CORPUS / "enron_pool.jsonl", "enron_pairs_": CORPUS / "enron_pairs.jsonl"}
+
+
+@dataclass
+class Fold:
+    """What folding does to one target file."""
+
+    rows: list[dict] = field(default_factory=list)       # appended
+    notes: list[str] = field(default_factory=list)       # one line per row left out or removed
+    removed: set[str] = field(default_factory=set)       # ids of the target's own rows taken out
+    sources: list[Path] = field(default_factory=list)    # the held-back files folded in
 
 
 def rows_of(path: Path) -> list[dict]:
@@ -55,46 +66,41 @@ def repeats(rows: list[dict], against: list[dict]) -> set[int]:
     return {m.a for m in dataset.similar([r["text"] for r in rows], [r["text"] for r in against])}
 
 
-def plan(pairs: bool = False) -> dict[Path, tuple]:
-    """For each target file: the rows to append, a line per row left out, the ids removed from it
-    and the held-back files folded into it."""
-    test = rows_of(TEST)
-    dev_old = rows_of(DEV)
-    held = sorted(p for p in HELD.glob("*_round*.jsonl"))
-    out: dict[Path, tuple[list[dict], list[str]]] = {}
-    new_dev, dev_notes = [], []
-    for path in [p for p in held if p.name.startswith("real-dev_")]:
+def plan(pairs: bool = False) -> dict[Path, Fold]:
+    """What folding does to each target file (see the module doc)."""
+    test, dev_old = rows_of(TEST), rows_of(DEV)
+    held = sorted(HELD.glob("*_round*.jsonl"))
+    dev = Fold(sources=[p for p in held if p.name.startswith("real-dev_")])
+    for path in dev.sources:
         rows = rows_of(path)
-        bad = repeats(rows, test + dev_old + new_dev)
+        bad = repeats(rows, test + dev_old + dev.rows)
         for i, row in enumerate(rows):
             if i in bad:
-                dev_notes.append(f"{path.name}: {row['id']} repeats a test or dev text")
+                dev.notes.append(f"{path.name}: {row['id']} repeats a test or dev text")
             else:
-                new_dev.append(row)
-    out[DEV] = (new_dev, dev_notes, set(), [p for p in held if p.name.startswith("real-dev_")])
-    measured = test + dev_old + new_dev
-    for prefix in ("enron_pool_", "enron_pairs_"):
-        target = TARGETS[prefix]
+                dev.rows.append(row)
+    out = {DEV: dev}
+    new_dev, measured = dev.rows, test + dev_old + dev.rows
+    for prefix, target in TARGETS.items():
         existing = rows_of(target)
-        added, notes = [], []
         sources = [p for p in held if p.name.startswith(prefix)] if pairs or prefix != "enron_pairs_" else []
-        for path in sources:
-            added += [(path.name, r) for r in rows_of(path)]
+        added = [(path.name, r) for path in sources for r in rows_of(path)]
         leak = repeats([r for _, r in added], measured)
         # a corpus row of the same target that repeats a measured text (new dev rows make this possible)
         old_leak = repeats(existing, new_dev)
         dropped_pairs = {pair_of(added[i][1]) for i in leak} | {pair_of(existing[i]) for i in old_leak}
         dropped_pairs.discard(None)
-        keep = []
+        fold = Fold(sources=sources)
         for i, (name, row) in enumerate(added):
             if i in leak or pair_of(row) in dropped_pairs:
-                notes.append(f"{name}: {row['id']} left out (its text or its pair's repeats a test or dev text)")
+                fold.notes.append(f"{name}: {row['id']} left out (its text or its pair's repeats a test or dev text)")
             else:
-                keep.append(row)
-        removed = [r for i, r in enumerate(existing) if i in old_leak or pair_of(r) in dropped_pairs]
-        for row in removed:
-            notes.append(f"{target.name}: {row['id']} removed (its text or its pair's repeats a new dev text)")
-        out[target] = (keep, notes, {r["id"] for r in removed}, sources)
+                fold.rows.append(row)
+        for i, row in enumerate(existing):
+            if i in old_leak or pair_of(row) in dropped_pairs:
+                fold.removed.add(row["id"])
+                fold.notes.append(f"{target.name}: {row['id']} removed (its text or its pair's repeats a new dev text)")
+        out[target] = fold
     return out
 
 
@@ -104,17 +110,18 @@ def main() -> int:
     ap.add_argument("--write", action="store_true", help="write the files and remove the folded rounds")
     args = ap.parse_args()
     todo = plan(args.pairs)
-    for target, (rows, notes, removed, _) in todo.items():
-        print(f"{target.relative_to(ROOT)}: +{len(rows)} rows"
-              f" ({sum(r['reason'] != 'none' for r in rows)} refusals), {len(removed)} removed, {len(notes)} notes")
-        for line in notes:
+    for target, fold in todo.items():
+        print(f"{target.relative_to(ROOT)}: +{len(fold.rows)} rows"
+              f" ({sum(r['reason'] != 'none' for r in fold.rows)} refusals), {len(fold.removed)} removed, "
+              f"{len(fold.notes)} notes")
+        for line in fold.notes:
             print("  " + line)
     if not args.write:
         return 0
-    for target, (rows, notes, removed, sources) in todo.items():
-        existing = [r for r in rows_of(target) if r["id"] not in removed]
-        atomic_write_text(target, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in existing + rows))
-        for path in sources:
+    for target, fold in todo.items():
+        kept = [r for r in rows_of(target) if r["id"] not in fold.removed]
+        atomic_write_text(target, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in kept + fold.rows))
+        for path in fold.sources:
             path.unlink()
     print("written; the folded rounds were removed from data/held-back/")
     return 0

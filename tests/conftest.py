@@ -11,11 +11,14 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 def load_script(name: str):
-    """A module of ``scripts/`` (not a package), loaded from its file."""
+    """A module of ``scripts/`` (not a package), loaded from its file and registered under its
+    name, as an import would (dataclasses look their module up there)."""
     import importlib.util
+    import sys
 
     spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
     mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
     spec.loader.exec_module(mod)
     return mod
 

@@ -33,8 +33,7 @@ def fold(tmp_path, monkeypatch):
     monkeypatch.setattr(mod, "HELD", held)
     monkeypatch.setattr(mod, "DEV", data / "real-dev.jsonl")
     monkeypatch.setattr(mod, "TEST", data / "real-test.jsonl")
-    monkeypatch.setattr(mod, "TARGETS", {"real-dev_": data / "real-dev.jsonl",
-                                         "enron_pool_": corpus / "enron_pool.jsonl",
+    monkeypatch.setattr(mod, "TARGETS", {"enron_pool_": corpus / "enron_pool.jsonl",
                                          "enron_pairs_": corpus / "enron_pairs.jsonl"})
     _write(data / "real-test.jsonl", [_row("pool-t1", TEXTS["a"])])
     _write(data / "real-dev.jsonl", [_row("pool-d1", TEXTS["b"])])
