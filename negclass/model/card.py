@@ -38,6 +38,15 @@ def reliability_chart(curve: list[dict], width: int = 40) -> list[str]:
     return lines
 
 
+def _threshold_origin(meta: dict, tuning: dict | None) -> str:
+    """How the refusal threshold was chosen, when it was chosen on real mail."""
+    if not tuning or not str(tuning.get("note", "")).startswith("lowest"):
+        return ""
+    rescaled = " (after a Platt rescaling of P(refusal) fitted there)" if tuning.get("refusal_scale") else ""
+    return (f", the lowest threshold that flags at most {meta['config']['tune_false_alarm']:.0%} of the "
+            f"{tuning['examples'] - tuning['refusals']} real non-refusals of the real dev set{rescaled}")
+
+
 def model_card(meta: dict, metrics: dict) -> str:
     d = meta["data"]
     tuning = metrics.get("tuning")
@@ -60,11 +69,7 @@ def model_card(meta: dict, metrics: dict) -> str:
            f"content (automatic notices, jokes and chain letters, news and newsletters, personal mail), "
            f"multiplies P(refusal) by (1 − P(no stance content))^{meta['gate']['power']:g}."]
           if meta.get("gate") else []),
-        f"A text counts as a refusal when 1 − P(none) ≥ {meta['refusal_threshold']:.3f}"
-        + (f", the lowest threshold that flags at most {meta['config']['tune_false_alarm']:.0%} of the "
-           f"{tuning['examples'] - tuning['refusals']} real non-refusals of the real dev set"
-           + (" (after a Platt rescaling of P(refusal) fitted there)" if tuning.get("refusal_scale") else "")
-           if tuning and tuning.get("note", "").startswith("lowest") else "") + ". "
+        f"A text counts as a refusal when 1 − P(none) ≥ {meta['refusal_threshold']:.3f}{_threshold_origin(meta, tuning)}. "
         f"A result is flagged low-confidence when its probability is below "
         f"{meta['low_confidence']['min_confidence']:.2f} or its lead over the runner-up is below "
         f"{meta['low_confidence']['min_margin']:.2f} (chosen on cross-validation so that confident "

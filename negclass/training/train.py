@@ -172,10 +172,11 @@ def _tune_on_real(reader: WholeTextClassifier, tune: pd.DataFrame, cfg: TrainCon
     is_refusal = (tune["reason"] != taxonomy.NONE).to_numpy()
     clf = reader.clf
     clf.refusal_scale_ = None
-    raw = reader.predict_proba(texts)
+    proba = reader.predict_proba(texts)
     if cfg.tune_recalibrate and min(is_refusal.sum(), (~is_refusal).sum()) >= cfg.tune_min_per_class:
-        clf.calibrate_refusal(raw, is_refusal)
-    p_ref = 1.0 - reader.predict_proba(texts)[:, list(clf.classes_).index(taxonomy.NONE)]
+        clf.calibrate_refusal(proba, is_refusal)
+        proba = reader.predict_proba(texts)
+    p_ref = 1.0 - proba[:, list(clf.classes_).index(taxonomy.NONE)]
     cv_threshold, negatives = clf.refusal_threshold, p_ref[~is_refusal]
     threshold, note = cv_threshold, "too few real non-refusals to measure false alarms: cross-validated threshold kept"
     if len(negatives) >= cfg.tune_min_negatives:

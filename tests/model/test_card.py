@@ -44,3 +44,17 @@ def test_card_describes_the_gate_only_when_the_model_has_one(tiny_model_dir):
     assert "stance-content gate" not in model_card(meta, metrics)
     meta["gate"] = {"rows": 900, "no_stance_content": 120, "power": 1.0}
     assert "gate (lemma 1-2-grams, logistic regression) trained on 900 rows, 120 of them" in model_card(meta, metrics)
+
+
+def test_card_says_how_the_threshold_was_chosen_on_real_mail(tiny_model_dir):
+    meta = json.loads((tiny_model_dir / "meta.json").read_text())
+    metrics = json.loads((tiny_model_dir / "metrics.json").read_text())
+    metrics.pop("tuning", None)
+    assert "real non-refusals of the real dev set" not in model_card(meta, metrics)
+    metrics["tuning"] = {"examples": 100, "refusals": 10, "refusal_scale": None,
+                         "note": "lowest threshold with false alarms on the real non-refusals within the cap"}
+    meta["config"]["tune_false_alarm"] = 0.04
+    assert "the lowest threshold that flags at most 4% of the 90 real non-refusals of the real dev set." \
+        in model_card(meta, metrics)
+    metrics["tuning"]["refusal_scale"] = [0.4, -2.0]
+    assert "dev set (after a Platt rescaling of P(refusal) fitted there)." in model_card(meta, metrics)
