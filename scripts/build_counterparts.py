@@ -15,8 +15,7 @@ of the default training data).
 ``engage`` or ``refuse``, ``text``) and ``NAME_map.json`` (pid -> the source row's id in
 ``corpus/enron_pool.jsonl``); ``OUTPUTS_DIR`` the writers' ``out_NAME.jsonl``. An output is left
 out when it is not JSON, repeats a pid, has no change, changes most of a text longer than a short
-reply, uses a taxonomy
-word, or names a reason or signal the taxonomy does not have.
+reply, uses a taxonomy word, or names a reason or signal the taxonomy does not have.
 """
 from __future__ import annotations
 
